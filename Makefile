@@ -1,0 +1,60 @@
+# Safe Passage. `make run` serves the demo on the embedded default; `make test` runs every test.
+# Both create the virtual environment in .venv/ and install into it when needed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PORT ?= 8000
+HOST ?= 127.0.0.1
+STAMP := $(VENV)/.installed
+
+export SITE_URL ?= http://$(HOST):$(PORT)
+
+.PHONY: run serve worker beat test test-browser lint check demo admin clean help
+
+help:
+	@echo "make run     - install, migrate, load the demo and serve on http://$(HOST):$(PORT)"
+	@echo "make test    - the whole test suite"
+	@echo "make serve   - gunicorn on PORT against the configured DATABASE_URL / REDIS_URL"
+	@echo "make worker  - a Celery worker with beat (periodic tasks)"
+	@echo "make lint    - ruff and the migrations check"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Safe Passage needs Python 3.11 or newer; found " + sys.version.split()[0])'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	@$(PY) manage.py ensure_admin
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+serve: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+
+worker: $(STAMP)
+	$(BIN)/celery -A config worker --beat --loglevel INFO --concurrency $${WORKER_CONCURRENCY:-2} --schedule var/celerybeat-schedule
+
+beat: $(STAMP)
+	$(BIN)/celery -A config beat --loglevel INFO --schedule var/celerybeat-schedule
+
+demo: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,38 @@
+from django.contrib import admin
+
+from petitions.models import Petition
+
+from .models import Campaign, Event, Resource, Story
+
+
+class PetitionInline(admin.TabularInline):
+    model = Petition
+    fields = ["title", "slug", "status", "goal", "signature_count"]
+    readonly_fields = ["signature_count"]
+    show_change_link = True
+    extra = 0
+
+
+class StoryInline(admin.StackedInline):
+    model = Story
+    extra = 0
+
+
+class EventInline(admin.TabularInline):
+    model = Event
+    extra = 0
+
+
+class ResourceInline(admin.TabularInline):
+    model = Resource
+    extra = 0
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["title", "organisation", "status", "starts_on", "ends_on"]
+    list_filter = ["status", "organisation"]
+    search_fields = ["title", "tagline"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["organisation"]
+    inlines = [PetitionInline, StoryInline, EventInline, ResourceInline]

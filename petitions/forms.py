@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import unicodedata
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django_countries import countries
+
+from .models import Petition, Signature
+
+# Characters that have no place in a name: C0/C1 controls, and the bidirectional overrides and
+# isolates that can make a name display as something else. (Joiners such as ZWNJ, which Persian
+# and Indic names need, are allowed.)
+_BIDI_CONTROLS = {chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+
+
+def clean_text(value: str, label: str, max_length: int) -> str:
+    value = unicodedata.normalize("NFC", value).strip()
+    if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in value):
+        raise ValidationError(f"{label} can't contain control characters.")
+    # NFC can lengthen a string: check again so that the database never sees too long a value.
+    if len(value) > max_length:
+        raise ValidationError(f"{label} can be at most {max_length} characters long.")
+    return value
+
+
+class SignatureForm(forms.Form):
+    name = forms.CharField(
+        max_length=Signature._meta.get_field("name").max_length,
+        label="Your name",
+        help_text="As you want it to appear on the petition. It will be shown to the recipient.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        max_length=254,
+        label="Email address",
+        help_text="We'll email you a link to confirm your signature. It is never published.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    country = forms.ChoiceField(label="Country", choices=[])
+    city = forms.CharField(
+        max_length=Signature._meta.get_field("city").max_length,
+        required=False,
+        label="Town or city (optional)",
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
+    )
+    consent = forms.BooleanField(required=True)
+
+    def __init__(self, *args, petition: Petition, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "Choose your country"), *countries]
+        organisation = petition.campaign.organisation
+        self.fields["consent"].label = (
+            f"I agree that {organisation.name} keeps my name, town and country to present this "
+            "petition, which lists them, to its recipient, and uses my email address only to "
+            "confirm my signature and to tell me what happens with the petition."
+        )
+        self.fields["consent"].error_messages["required"] = (
+            "Please agree to how your details are used, or your signature can't be recorded."
+        )
+        self.helper = FormHelper()
+        self.helper.form_action = reverse("petitions:sign", args=[petition.slug])
+        self.helper.form_id = "sign-form"
+        self.helper.add_input(Submit("sign", "Sign this petition", css_class="btn-lg w-100"))
+
+    def clean_name(self) -> str:
+        name = clean_text(self.cleaned_data["name"], "Your name", self.fields["name"].max_length)
+        if not any(ch.isalpha() for ch in name):
+            raise ValidationError("Please enter your name.")
+        return name
+
+    def clean_city(self) -> str:
+        return clean_text(self.cleaned_data["city"], "Town or city", self.fields["city"].max_length)

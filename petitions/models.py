@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+from campaigns.models import Campaign
+
+
+class PetitionQuerySet(models.QuerySet):
+    def public(self) -> PetitionQuerySet:
+        """Petitions anyone may see: not drafts, and only in campaigns that are public."""
+        return self.exclude(status=Petition.Status.DRAFT).filter(
+            campaign__status__in=[Campaign.Status.LIVE, Campaign.Status.ENDED]
+        )
+
+    def open(self) -> PetitionQuerySet:
+        return self.filter(status=Petition.Status.OPEN)
+
+
+class Petition(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+        PRESENTED = "presented", "Presented"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="petitions")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    target = models.CharField(
+        max_length=200, help_text="Who the petition is addressed to, e.g. a government."
+    )
+    statement = models.TextField(help_text="Plain text; blank lines start paragraphs.")
+    goal = models.PositiveIntegerField(default=1000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    opens_at = models.DateTimeField(null=True, blank=True)
+    closes_at = models.DateTimeField(null=True, blank=True)
+    # Confirmed online signatures, kept by petitions.signing in the same transaction as each
+    # confirmation so that reading the count is one row, not a COUNT(*).
+    signature_count = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PetitionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["campaign", "-opens_at", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("petitions:detail", args=[self.slug])
+
+    @property
+    def is_accepting_signatures(self) -> bool:
+        now = timezone.now()
+        return (
+            self.status == self.Status.OPEN
+            and (self.opens_at is None or self.opens_at <= now)
+            and (self.closes_at is None or now < self.closes_at)
+        )
+
+    @property
+    def closed_reason(self) -> str:
+        """Why the petition cannot be signed now, in words for supporters."""
+        now = timezone.now()
+        if self.status == self.Status.PRESENTED:
+            return "This petition has been presented and no longer takes signatures."
+        if self.status == self.Status.CLOSED or (self.closes_at and self.closes_at <= now):
+            return "This petition is closed and no longer takes signatures."
+        if self.opens_at and self.opens_at > now:
+            return f"This petition opens for signatures on {self.opens_at:%-d %B %Y}."
+        if self.status == self.Status.DRAFT:
+            return "This petition is not open yet."
+        return ""
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.goal:
+            return 100
+        return min(100, self.signature_count * 100 // self.goal)
+
+
+class Demand(models.Model):
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="demands")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class Signature(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending confirmation"
+        CONFIRMED = "confirmed", "Confirmed"
+        INVALIDATED = "invalidated", "Invalidated"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="signatures")
+    # Public identifier used in confirmation links; the primary key is never exposed.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    email = models.EmailField(max_length=254)
+    # What duplicates are detected on: the address lower-cased and stripped.
+    email_canonical = models.CharField(max_length=254, editable=False)
+    country = CountryField()
+    city = models.CharField(max_length=100, blank=True)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    source = models.CharField(max_length=20, default="online", editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    consented_at = models.DateTimeField(default=timezone.now)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    # Emails asked for (first signing plus capped re-sends) and emails sent; the requeue task
+    # sends what was asked for and never sent.
+    confirmations_requested = models.PositiveSmallIntegerField(default=1)
+    confirmations_sent = models.PositiveSmallIntegerField(default=0)
+    last_confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "email_canonical"], name="one_signature_per_address"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["petition", "status", "verified_at"]),
+            models.Index(
+                fields=["created_at"],
+                name="signature_unsent_idx",
+                condition=models.Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_status_display()})"
+
+    @staticmethod
+    def canonical_email(address: str) -> str:
+        return address.strip().lower()

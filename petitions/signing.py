@@ -1,0 +1,145 @@
+"""State changes on the signing path. Each function runs in one transaction and is the only
+place that queues the confirmation email (on commit)."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections import defaultdict
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from .models import Petition, Signature
+
+log = logging.getLogger(__name__)
+
+
+class PetitionClosed(Exception):
+    """The petition does not take signatures now; the message says why, for supporters."""
+
+
+class Confirmation(enum.Enum):
+    CONFIRMED = "confirmed"
+    ALREADY_CONFIRMED = "already confirmed"
+    NOT_COUNTED = "not counted"  # invalidated or withdrawn by staff
+    PETITION_CLOSED = "petition closed"
+
+
+def sign(petition: Petition, *, name: str, email: str, country: str, city: str = "") -> None:
+    """Record a signature and ask for the email that confirms it.
+
+    1. Refuse when the petition does not take signatures now.
+    2. Insert a pending signature. The unique (petition, canonical address) constraint decides
+       races between two requests for the same address.
+    3. If the address has signed already, insert nothing; ask for one more email (capped):
+       the confirmation link again while pending, an "already counted" note once confirmed.
+    4. Queue that email when the transaction commits.
+    The caller learns nothing about which case happened, so neither does a stranger.
+    """
+    if not petition.is_accepting_signatures:
+        raise PetitionClosed(petition.closed_reason)
+    canonical = Signature.canonical_email(email)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                signature = Signature.objects.create(
+                    petition=petition,
+                    name=name,
+                    email=email.strip(),
+                    email_canonical=canonical,
+                    country=country,
+                    city=city,
+                )
+        except IntegrityError:
+            signature_id = _request_another_email(petition, canonical)
+        else:
+            signature_id = signature.pk
+        if signature_id is not None:
+            transaction.on_commit(lambda: queue_confirmation(signature_id))
+
+
+def _request_another_email(petition: Petition, canonical: str) -> int | None:
+    existing = Signature.objects.filter(petition=petition, email_canonical=canonical)
+    asked = existing.filter(
+        status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED],
+        confirmations_requested__lt=settings.CONFIRMATION_EMAILS_MAX,
+    ).update(confirmations_requested=F("confirmations_requested") + 1)
+    if not asked:
+        return None
+    return existing.values_list("pk", flat=True).first()
+
+
+def queue_confirmation(signature_id: int) -> None:
+    """Hand the email to Celery. A broker that is down must not fail the request: the signature
+    row is saved, and requeue_unsent_confirmations sends it later."""
+    from .tasks import send_confirmation
+
+    try:
+        send_confirmation.delay(signature_id)
+    except Exception:
+        log.exception("could not queue confirmation for signature %s; requeue will retry",
+                      signature_id)
+
+
+def confirm(signature: Signature) -> Confirmation:
+    """Confirm a pending signature and count it, exactly once however often it is called."""
+    with transaction.atomic():
+        petition = Petition.objects.get(pk=signature.petition_id)
+        current = Signature.objects.values_list("status", flat=True).get(pk=signature.pk)
+        if current == Signature.Status.CONFIRMED:
+            return Confirmation.ALREADY_CONFIRMED
+        if current != Signature.Status.PENDING:
+            return Confirmation.NOT_COUNTED
+        if not petition.is_accepting_signatures:
+            return Confirmation.PETITION_CLOSED
+        # The conditional update is the lock: of two requests racing, only one changes the row.
+        changed = Signature.objects.filter(pk=signature.pk, status=Signature.Status.PENDING).update(
+            status=Signature.Status.CONFIRMED, verified_at=timezone.now()
+        )
+        if not changed:
+            return Confirmation.ALREADY_CONFIRMED
+        Petition.objects.filter(pk=petition.pk).update(
+            signature_count=F("signature_count") + 1
+        )
+    return Confirmation.CONFIRMED
+
+
+def recount(petition: Petition) -> tuple[int, int]:
+    """Set the stored count from the confirmed rows; return (before, after)."""
+    with transaction.atomic():
+        before = Petition.objects.select_for_update().values_list(
+            "signature_count", flat=True
+        ).get(pk=petition.pk)
+        after = petition.signatures.filter(status=Signature.Status.CONFIRMED).count()
+        if before != after:
+            Petition.objects.filter(pk=petition.pk).update(signature_count=after)
+            log.warning("petition %s count drifted: %s -> %s", petition.pk, before, after)
+    return before, after
+
+
+def invalidate_signatures(signatures: QuerySet[Signature]) -> int:
+    """Mark signatures as invalid (fraud, duplicates found by staff) and take confirmed ones off
+    the count. Returns how many changed."""
+    by_petition: dict[int, list[int]] = defaultdict(list)
+    for pk, petition_id in signatures.filter(
+        status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED]
+    ).values_list("pk", "petition_id"):
+        by_petition[petition_id].append(pk)
+    changed = 0
+    with transaction.atomic():
+        for petition_id, ids in by_petition.items():
+            rows = Signature.objects.filter(pk__in=ids)
+            counted = rows.filter(status=Signature.Status.CONFIRMED).update(
+                status=Signature.Status.INVALIDATED
+            )
+            changed += counted + rows.filter(status=Signature.Status.PENDING).update(
+                status=Signature.Status.INVALIDATED
+            )
+            if counted:
+                Petition.objects.filter(pk=petition_id).update(
+                    signature_count=F("signature_count") - counted
+                )
+    return changed

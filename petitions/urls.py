@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "petitions"
+
+urlpatterns = [
+    path("petitions/<slug:slug>/", views.detail, name="detail"),
+    path("petitions/<slug:slug>.json", views.detail_json, name="detail_json"),
+    path("petitions/<slug:slug>/sign/", views.sign, name="sign"),
+    path("petitions/<slug:slug>/signed/", views.signed, name="signed"),
+    path("petitions/<slug:slug>/thanks/", views.thanks, name="thanks"),
+    path("confirm/<uuid:uuid>/<str:token>/", views.confirm, name="confirm"),
+]

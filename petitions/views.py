@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import signing
+from .forms import SignatureForm
+from .models import Petition, Signature
+from .tokens import check_token
+
+
+def get_public_petition(slug: str) -> Petition:
+    return get_object_or_404(
+        Petition.objects.public().select_related("campaign__organisation"), slug=slug
+    )
+
+
+def _petition_page(
+    request: HttpRequest, petition: Petition, form: SignatureForm | None = None, status: int = 200
+) -> HttpResponse:
+    context = {
+        "petition": petition,
+        "campaign": petition.campaign,
+        "demands": petition.demands.all(),
+        "form": form or SignatureForm(petition=petition),
+    }
+    return render(request, "petitions/detail.html", context, status=status)
+
+
+@require_GET
+def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    return _petition_page(request, get_public_petition(slug))
+
+
+@require_POST
+def sign(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = get_public_petition(slug)
+    if not petition.is_accepting_signatures:
+        return _petition_page(request, petition, status=409)
+    form = SignatureForm(request.POST, petition=petition)
+    if not form.is_valid():
+        return _petition_page(request, petition, form, status=400)
+    try:
+        signing.sign(
+            petition,
+            name=form.cleaned_data["name"],
+            email=form.cleaned_data["email"],
+            country=form.cleaned_data["country"],
+            city=form.cleaned_data["city"],
+        )
+    except signing.PetitionClosed:  # closed between the check above and the write
+        return _petition_page(request, petition, status=409)
+    return redirect("petitions:signed", slug=petition.slug)
+
+
+@require_GET
+def signed(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = get_public_petition(slug)
+    return render(request, "petitions/signed.html", {"petition": petition})
+
+
+def _signature_from_link(uuid: str, token: str) -> Signature:
+    signature = (
+        Signature.objects.select_related("petition__campaign").filter(uuid=uuid).first()
+    )
+    if signature is None or not check_token(signature.uuid, token):
+        raise Http404("This confirmation link is not valid.")
+    return signature
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, uuid: str, token: str) -> HttpResponse:
+    """GET shows a button and changes nothing (mail scanners follow links); POST confirms."""
+    signature = _signature_from_link(uuid, token)
+    petition = signature.petition
+    if request.method == "POST":
+        outcome = signing.confirm(signature)
+        if outcome in (signing.Confirmation.CONFIRMED, signing.Confirmation.ALREADY_CONFIRMED):
+            return redirect("petitions:thanks", slug=petition.slug)
+        return render(
+            request,
+            "petitions/confirm.html",
+            {"petition": petition, "signature": signature, "outcome": outcome.value},
+            status=409,
+        )
+    return render(
+        request,
+        "petitions/confirm.html",
+        {"petition": petition, "signature": signature, "token": token},
+    )
+
+
+@require_GET
+def thanks(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = get_public_petition(slug)
+    share_url = settings.SITE_URL + petition.get_absolute_url()
+    return render(request, "petitions/thanks.html", {"petition": petition, "share_url": share_url})
+
+
+def petition_data(request: HttpRequest, petition: Petition) -> dict:
+    return {
+        "slug": petition.slug,
+        "title": petition.title,
+        "campaign": petition.campaign.slug,
+        "target": petition.target,
+        "status": petition.status,
+        "goal": petition.goal,
+        "signature_count": petition.signature_count,
+        "accepting_signatures": petition.is_accepting_signatures,
+        "opens_at": petition.opens_at,
+        "closes_at": petition.closes_at,
+        "url": request.build_absolute_uri(petition.get_absolute_url()),
+    }
+
+
+@require_GET
+def detail_json(request: HttpRequest, slug: str) -> JsonResponse:
+    petition = get_public_petition(slug)
+    return JsonResponse(petition_data(request, petition), json_dumps_params={"ensure_ascii": False})
