@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 
 from .models import AuditEvent, Membership, Organisation, User
 
@@ -20,6 +21,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "website"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [MembershipInline]
 
 

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from petitions.models import Petition
 
@@ -26,6 +27,7 @@ class EventInline(admin.TabularInline):
 class ResourceInline(admin.TabularInline):
     model = Resource
     extra = 0
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Campaign)

@@ -28,7 +28,9 @@ class Campaign(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     tagline = models.CharField(max_length=300, blank=True)
-    description = models.TextField(blank=True, help_text="Plain text; blank lines start paragraphs.")
+    description = models.TextField(
+        blank=True, help_text="Plain text; blank lines start paragraphs."
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     starts_on = models.DateField(null=True, blank=True)
     ends_on = models.DateField(null=True, blank=True)

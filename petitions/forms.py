@@ -56,7 +56,7 @@ class SignatureForm(forms.Form):
         self.fields["consent"].label = (
             f"I agree that {organisation.name} keeps my name, town and country to present this "
             "petition, which lists them, to its recipient, and uses my email address only to "
-            "confirm my signature and to tell me what happens with the petition."
+            "confirm my signature and to tell me what happens with the petition"
         )
         self.fields["consent"].error_messages["required"] = (
             "Please agree to how your details are used, or your signature can't be recorded."

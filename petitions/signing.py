@@ -80,8 +80,9 @@ def queue_confirmation(signature_id: int) -> None:
     try:
         send_confirmation.delay(signature_id)
     except Exception:
-        log.exception("could not queue confirmation for signature %s; requeue will retry",
-                      signature_id)
+        log.exception(
+            "could not queue confirmation for signature %s; requeue will retry", signature_id
+        )
 
 
 def confirm(signature: Signature) -> Confirmation:
@@ -101,18 +102,18 @@ def confirm(signature: Signature) -> Confirmation:
         )
         if not changed:
             return Confirmation.ALREADY_CONFIRMED
-        Petition.objects.filter(pk=petition.pk).update(
-            signature_count=F("signature_count") + 1
-        )
+        Petition.objects.filter(pk=petition.pk).update(signature_count=F("signature_count") + 1)
     return Confirmation.CONFIRMED
 
 
 def recount(petition: Petition) -> tuple[int, int]:
     """Set the stored count from the confirmed rows; return (before, after)."""
     with transaction.atomic():
-        before = Petition.objects.select_for_update().values_list(
-            "signature_count", flat=True
-        ).get(pk=petition.pk)
+        before = (
+            Petition.objects.select_for_update()
+            .values_list("signature_count", flat=True)
+            .get(pk=petition.pk)
+        )
         after = petition.signatures.filter(status=Signature.Status.CONFIRMED).count()
         if before != after:
             Petition.objects.filter(pk=petition.pk).update(signature_count=after)

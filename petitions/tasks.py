@@ -17,6 +17,14 @@ from .tokens import make_token
 log = logging.getLogger(__name__)
 
 
+def load_signature(signature_id: int) -> Signature | None:
+    return (
+        Signature.objects.select_related("petition__campaign__organisation")
+        .filter(pk=signature_id)
+        .first()
+    )
+
+
 @shared_task(
     autoretry_for=(smtplib.SMTPException, OSError),
     retry_backoff=5,
@@ -27,11 +35,7 @@ log = logging.getLogger(__name__)
 def send_confirmation(signature_id: int) -> str:
     """Send the one email a signature is owed: the confirmation link while pending, a note that
     it already counts once confirmed. Idempotent: it sends only what was asked for and not sent."""
-    signature = (
-        Signature.objects.select_related("petition__campaign__organisation")
-        .filter(pk=signature_id)
-        .first()
-    )
+    signature = load_signature(signature_id)
     if signature is None:
         return "gone"
     if signature.status not in (Signature.Status.PENDING, Signature.Status.CONFIRMED):

@@ -62,9 +62,7 @@ def signed(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _signature_from_link(uuid: str, token: str) -> Signature:
-    signature = (
-        Signature.objects.select_related("petition__campaign").filter(uuid=uuid).first()
-    )
+    signature = Signature.objects.select_related("petition__campaign").filter(uuid=uuid).first()
     if signature is None or not check_token(signature.uuid, token):
         raise Http404("This confirmation link is not valid.")
     return signature

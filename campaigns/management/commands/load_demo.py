@@ -81,7 +81,12 @@ STORIES = [
 
 # Save North Korean Refugees Day 2018: 22 cities in 11 countries (city list illustrative).
 EVENTS_2018 = [
-    ("Washington D.C.", "US", "From CCTV's offices to the Embassy of China", "North Korean Freedom Coalition"),
+    (
+        "Washington D.C.",
+        "US",
+        "From CCTV's offices to the Embassy of China",
+        "North Korean Freedom Coalition",
+    ),
     ("New York", "US", "Consulate-General of China", ""),
     ("Los Angeles", "US", "Consulate-General of China", ""),
     ("San Francisco", "US", "Consulate-General of China", ""),
@@ -287,8 +292,9 @@ class Command(BaseCommand):
             f"{Petition.objects.count()} petitions."
         )
 
-    def _campaign(self, slug, organisation, title, tagline, description, status, starts_on,
-                  ends_on=None) -> Campaign:
+    def _campaign(
+        self, slug, organisation, title, tagline, description, status, starts_on, ends_on=None
+    ) -> Campaign:
         return Campaign.objects.update_or_create(
             slug=slug,
             defaults={
@@ -302,8 +308,9 @@ class Command(BaseCommand):
             },
         )[0]
 
-    def _petition(self, campaign, slug, title, target, statement, goal, status, opens_at,
-                  closes_at, demands) -> Petition:
+    def _petition(
+        self, campaign, slug, title, target, statement, goal, status, opens_at, closes_at, demands
+    ) -> Petition:
         defaults = {
             "campaign": campaign,
             "title": title,

@@ -1,0 +1,128 @@
+"""Shared fixtures: a small cast of people and a campaign with petitions in each state."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import TestCase
+from django.utils import timezone
+
+from accounts.models import Membership, Organisation, User
+from campaigns.models import Campaign
+from config.celery import app as celery_app
+from petitions.models import Demand, Petition, Signature
+
+# Unit tests run tasks in-process; the integration tests turn this off and use a real worker.
+celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def organisation(db) -> Organisation:
+    return Organisation.objects.create(name="Release International", slug="release")
+
+
+@pytest.fixture
+def other_organisation(db) -> Organisation:
+    return Organisation.objects.create(name="Another Group", slug="another")
+
+
+def _member(username: str, organisation: Organisation, role: str) -> User:
+    user = User.objects.create_user(
+        username, f"{username}@example.org", "correct horse battery", is_staff=True
+    )
+    Membership.objects.create(user=user, organisation=organisation, role=role)
+    return user
+
+
+@pytest.fixture
+def owner(organisation) -> User:
+    """Olivia owns the organisation."""
+    return _member("olivia", organisation, Membership.Role.OWNER)
+
+
+@pytest.fixture
+def manager(organisation) -> User:
+    """Manuel runs campaigns."""
+    return _member("manuel", organisation, Membership.Role.MANAGER)
+
+
+@pytest.fixture
+def outsider(other_organisation) -> User:
+    """Oscar belongs to another organisation and must see nothing of ours."""
+    return _member("oscar", other_organisation, Membership.Role.OWNER)
+
+
+@pytest.fixture
+def superuser(db) -> User:
+    return User.objects.create_superuser("root", "root@example.org", "correct horse battery")
+
+
+@pytest.fixture
+def campaign(organisation) -> Campaign:
+    return Campaign.objects.create(
+        organisation=organisation,
+        title="Run for your Life",
+        slug="run-for-your-life",
+        tagline="China is no safe haven.",
+        status=Campaign.Status.LIVE,
+    )
+
+
+def make_petition(campaign: Campaign, slug: str, **fields) -> Petition:
+    defaults = {
+        "title": f"Petition {slug}",
+        "target": "The Government of the People's Republic of China",
+        "statement": "Grant North Korean refugees safe passage.",
+        "goal": 100,
+        "status": Petition.Status.OPEN,
+        "opens_at": timezone.now() - timedelta(days=1),
+    }
+    petition = Petition.objects.create(campaign=campaign, slug=slug, **{**defaults, **fields})
+    return petition
+
+
+@pytest.fixture
+def petition(campaign) -> Petition:
+    petition = make_petition(campaign, "safe-passage", title="Grant refugees safe passage")
+    for position, text in enumerate(
+        ["Grant them refugee status.", "Give them safe passage.", "Stop forcible repatriation."],
+        start=1,
+    ):
+        Demand.objects.create(petition=petition, position=position, text=text)
+    return petition
+
+
+@pytest.fixture
+def closed_petition(campaign) -> Petition:
+    return make_petition(campaign, "closed-one", status=Petition.Status.CLOSED)
+
+
+@pytest.fixture
+def draft_petition(campaign) -> Petition:
+    return make_petition(campaign, "draft-one", status=Petition.Status.DRAFT)
+
+
+def make_signature(petition: Petition, email: str = "min-ji@example.org", **fields) -> Signature:
+    defaults = {"name": "Min-ji", "country": "KR", "city": "Seoul"}
+    return Signature.objects.create(
+        petition=petition,
+        email=email,
+        email_canonical=Signature.canonical_email(email),
+        **{**defaults, **fields},
+    )
+
+
+SIGN_DATA = {
+    "name": "Kim Min-ji",
+    "email": "min-ji@example.org",
+    "country": "KR",
+    "city": "Seoul",
+    "consent": "on",
+}
+
+
+def on_commit_runs():
+    """Run transaction.on_commit callbacks (the queued emails) as the test's transaction
+    never commits."""
+    return TestCase.captureOnCommitCallbacks(execute=True)

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from petitions.models import Petition, Signature
+from petitions.tokens import make_token
+from tests.conftest import make_signature
+
+
+def confirm_url(signature: Signature, token: str | None = None) -> str:
+    return reverse("petitions:confirm", args=[signature.uuid, token or make_token(signature.uuid)])
+
+
+@pytest.fixture
+def pending(petition) -> Signature:
+    return make_signature(petition)
+
+
+def count(petition: Petition) -> int:
+    petition.refresh_from_db()
+    return petition.signature_count
+
+
+def test_opening_the_link_shows_a_button_and_changes_nothing(client, pending, petition):
+    response = client.get(confirm_url(pending))
+
+    assert response.status_code == 200
+    assert b"Confirm my signature" in response.content
+    assert b'method="post"' in response.content
+    pending.refresh_from_db()
+    assert pending.status == Signature.Status.PENDING
+    assert count(petition) == 0
+
+
+def test_pressing_the_button_confirms_and_counts(client, pending, petition):
+    response = client.post(confirm_url(pending))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("petitions:thanks", args=[petition.slug])
+    pending.refresh_from_db()
+    assert pending.status == Signature.Status.CONFIRMED
+    assert pending.verified_at is not None
+    assert count(petition) == 1
+
+
+def test_the_thank_you_page_shows_the_new_count(client, pending, petition):
+    response = client.post(confirm_url(pending), follow=True)
+
+    assert b"your signature counts" in response.content
+    assert b'<strong class="signature-count fs-4">1</strong>' in response.content
+
+
+def test_confirming_twice_counts_once(client, pending, petition):
+    client.post(confirm_url(pending))
+    second = client.post(confirm_url(pending))
+
+    assert second.status_code == 302
+    assert count(petition) == 1
+
+
+def test_an_already_confirmed_link_says_so(client, pending):
+    client.post(confirm_url(pending))
+
+    response = client.get(confirm_url(pending))
+
+    assert b"already confirmed" in response.content
+
+
+@pytest.mark.parametrize("token", ["0" * 40, "short", "x" * 500])
+def test_a_wrong_token_is_refused(client, pending, petition, token):
+    assert client.get(confirm_url(pending, token)).status_code == 404
+    assert client.post(confirm_url(pending, token)).status_code == 404
+    assert count(petition) == 0
+
+
+def test_another_signatures_token_does_not_work(client, petition, pending):
+    other = make_signature(petition, email="other@example.org")
+
+    response = client.post(confirm_url(pending, make_token(other.uuid)))
+
+    assert response.status_code == 404
+    assert count(petition) == 0
+
+
+def test_an_unknown_signature_is_a_404(client, db):
+    url = "/confirm/8c1f3f0e-4b7a-4a0e-9a59-0c6b1f7d9e11/abc/"
+
+    assert client.get(url).status_code == 404
+
+
+def test_a_malformed_uuid_is_a_404(client, db):
+    assert client.get("/confirm/not-a-uuid/abc/").status_code == 404
+
+
+def test_it_rejects_other_methods(client, pending):
+    assert client.put(confirm_url(pending)).status_code == 405
+
+
+def test_it_requires_the_csrf_token(pending, petition):
+    response = Client(enforce_csrf_checks=True).post(confirm_url(pending))
+
+    assert response.status_code == 403
+    assert count(petition) == 0
+
+
+def test_a_signature_is_not_counted_once_the_petition_has_closed(client, pending, petition):
+    petition.status = Petition.Status.CLOSED
+    petition.save()
+
+    response = client.post(confirm_url(pending))
+
+    assert response.status_code == 409
+    assert b"has closed" in response.content
+    assert count(petition) == 0
+
+
+@pytest.mark.parametrize("status", [Signature.Status.INVALIDATED, Signature.Status.WITHDRAWN])
+def test_a_removed_signature_cannot_be_confirmed(client, petition, status):
+    signature = make_signature(petition, status=status)
+
+    response = client.post(confirm_url(signature))
+
+    assert response.status_code == 409
+    assert count(petition) == 0

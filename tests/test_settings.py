@@ -1,0 +1,85 @@
+"""A bad value in the environment stops start-up with a message naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "EMAIL_", "SITE_"))
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        cwd=ROOT,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SAFE_PASSAGE_VAR_DIR": str(tmp_path),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_defaults_start(tmp_path):
+    result = start(tmp_path)
+
+    assert result.stdout.strip() == "started", result.stderr
+    assert (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DJANGO_DEBUG", "maybe"),
+        ("EMAIL_PORT", "smtp"),
+        ("EMAIL_PORT", "99999"),
+        ("EMAIL_USE_TLS", "sometimes"),
+        ("REDIS_URL", "localhost:6379"),
+        ("SITE_URL", "example.org"),
+        ("DATABASE_URL", "nosuchdb://x"),
+        ("DJANGO_SECRET_KEY", "short"),
+        ("CONFIRMATION_EMAILS_MAX", "0"),
+    ],
+)
+def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, variable, value):
+    result = start(tmp_path, **{variable: value})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert variable in result.stderr
+
+
+def test_email_goes_to_files_without_a_host_and_over_smtp_with_one(tmp_path):
+    code = "from django.conf import settings as s; print(s.EMAIL_BACKEND.rsplit('.', 2)[1])"
+
+    def backend(**env):
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("EMAIL_", "REDIS_"))}
+        return subprocess.run(
+            [sys.executable, "-c", "import django; django.setup(); " + code],
+            cwd=ROOT,
+            env={
+                **clean,
+                "DJANGO_SETTINGS_MODULE": "config.settings",
+                "SAFE_PASSAGE_VAR_DIR": str(tmp_path),
+                **env,
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.strip()
+
+    assert backend() == "filebased"
+    assert backend(EMAIL_HOST="smtp.example.org") == "smtp"
