@@ -1,0 +1,106 @@
+"""No input to the sign form produces a 5xx or a signature it should not."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from petitions.models import Signature
+from tests.conftest import SIGN_DATA
+
+
+def sign_url(petition) -> str:
+    return reverse("petitions:sign", args=[petition.slug])
+
+
+def random_text(rng: random.Random, length: int) -> str:
+    # Mostly printable, with controls, surrogate-adjacent planes, combining marks and RTL.
+    ranges = [
+        (0x0, 0x7F),
+        (0x80, 0x24F),
+        (0x300, 0x36F),
+        (0x590, 0x6FF),
+        (0xAC00, 0xD7A3),
+        (0x4E00, 0x9FFF),
+        (0x2000, 0x206F),
+        (0xFFF0, 0xFFFF),
+        (0x1F300, 0x1F64F),
+    ]
+    chars = []
+    for _ in range(length):
+        low, high = rng.choice(ranges)
+        chars.append(chr(rng.randint(low, high)))
+    return "".join(chars)
+
+
+def test_random_input_never_crashes_and_valid_input_is_kept_as_sent(client, petition):
+    rng = random.Random(20081008)
+    for _ in range(150):
+        data = {
+            "name": random_text(rng, rng.randint(0, 260)),
+            "email": rng.choice([random_text(rng, 20), f"{rng.random()}@example.org"]),
+            "country": rng.choice(["KR", "GB", "", "xx", random_text(rng, 3)]),
+            "city": random_text(rng, rng.randint(0, 120)),
+            "consent": rng.choice(["on", "", "yes"]),
+        }
+        response = client.post(sign_url(petition), data)
+        assert response.status_code in (302, 400), data
+    for signature in Signature.objects.all():
+        assert not any(unicodedata.category(ch) == "Cc" for ch in signature.name)
+        assert len(signature.name) <= 200
+
+
+def test_a_huge_body_is_refused_without_a_crash(client, petition):
+    response = client.post(sign_url(petition), {**SIGN_DATA, "name": "A" * 400_000})
+
+    assert response.status_code == 400
+    assert not Signature.objects.exists()
+
+
+def test_too_many_fields_are_refused_without_a_crash(client, petition):
+    data = {**SIGN_DATA, **{f"f{n}": "x" for n in range(1200)}}
+
+    assert client.post(sign_url(petition), data).status_code == 400
+    assert not Signature.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"name=%FF%FE&email=a%40example.org&country=KR&consent=on", b"\xff\xfe\x00garbage", b""],
+)
+def test_a_malformed_body_is_a_form_error(client, petition, body):
+    response = client.post(
+        sign_url(petition), body, content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 400
+    assert not Signature.objects.exists()
+
+
+def test_a_json_body_is_a_form_error(client, petition):
+    response = client.post(sign_url(petition), SIGN_DATA, content_type="application/json")
+
+    assert response.status_code == 400
+
+
+def test_repeated_fields_take_one_value(client, petition):
+    response = Client().post(
+        sign_url(petition),
+        "name=A&name=B&email=a%40example.org&email=b%40example.org&country=KR&consent=on",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 302
+    assert Signature.objects.get().email in ("a@example.org", "b@example.org")
+    assert Signature.objects.count() == 1
+
+
+def test_a_friendly_page_answers_a_missing_csrf_cookie(petition):
+    response = Client(enforce_csrf_checks=True).post(sign_url(petition), SIGN_DATA)
+
+    assert response.status_code == 403
+    assert b"nothing was recorded" in response.content
