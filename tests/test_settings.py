@@ -12,14 +12,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start(tmp_path, **env: str) -> subprocess.CompletedProcess:
+def start(tmp_path, code: str = "print('started')", **env: str) -> subprocess.CompletedProcess:
+    """Start Django in a fresh process with only the given variables of ours set."""
     clean = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "EMAIL_", "SITE_"))
     }
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        [sys.executable, "-c", "import django; django.setup(); " + code],
         cwd=ROOT,
         env={
             **clean,
@@ -65,21 +66,5 @@ def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, variable, valu
 def test_email_goes_to_files_without_a_host_and_over_smtp_with_one(tmp_path):
     code = "from django.conf import settings as s; print(s.EMAIL_BACKEND.rsplit('.', 2)[1])"
 
-    def backend(**env):
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("EMAIL_", "REDIS_"))}
-        return subprocess.run(
-            [sys.executable, "-c", "import django; django.setup(); " + code],
-            cwd=ROOT,
-            env={
-                **clean,
-                "DJANGO_SETTINGS_MODULE": "config.settings",
-                "SAFE_PASSAGE_VAR_DIR": str(tmp_path),
-                **env,
-            },
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout.strip()
-
-    assert backend() == "filebased"
-    assert backend(EMAIL_HOST="smtp.example.org") == "smtp"
+    assert start(tmp_path, code).stdout.strip() == "filebased"
+    assert start(tmp_path, code, EMAIL_HOST="smtp.example.org").stdout.strip() == "smtp"
