@@ -30,15 +30,19 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
+	@# Fonts for PDF documents: built once, in the background, while the site starts.
+	@mkdir -p var && ($(PY) manage.py build_fonts > var/build_fonts.log 2>&1 &)
 	@$(PY) manage.py ensure_admin
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 serve: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py build_fonts
 	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
 worker: $(STAMP)
+	$(PY) manage.py build_fonts
 	$(BIN)/celery -A config worker --beat --loglevel INFO --concurrency $${WORKER_CONCURRENCY:-2} --schedule var/celerybeat-schedule
 
 beat: $(STAMP)

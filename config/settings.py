@@ -230,6 +230,13 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# Documents with signers' names (presentations, exports) live here, never under a public URL.
+PRIVATE_MEDIA_ROOT = Path(envstr("PRIVATE_MEDIA_ROOT") or VAR_DIR / "private")
+# Static font instances built from the packaged variable fonts (petitions/fonts.py).
+FONT_CACHE_DIR = Path(envstr("FONT_CACHE_DIR") or VAR_DIR / "fonts")
+# Exports of more signatures than this run in Celery instead of the request.
+EXPORT_BACKGROUND_THRESHOLD = envint("EXPORT_BACKGROUND_THRESHOLD", 20_000, 0)
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -250,5 +257,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "fpdf": {"level": "WARNING"},
+    },
 }

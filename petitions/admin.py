@@ -1,12 +1,73 @@
-from django.contrib import admin, messages
+from __future__ import annotations
 
-from . import signing
-from .models import Demand, Petition, Signature
+import tempfile
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from accounts import audit
+
+from . import delivery, documents, exports, signing
+from .access import can_present, can_see_emails, get_petition_for_staff, staff_role
+from .models import Demand, Export, PaperBatch, Petition, Presentation, Signature
 
 
 class DemandInline(admin.TabularInline):
     model = Demand
     extra = 1
+
+
+class PaperBatchInline(admin.TabularInline):
+    model = PaperBatch
+    fields = ["count", "received_on", "location", "note", "recorded_by"]
+    readonly_fields = ["recorded_by"]
+    extra = 0
+
+
+class PresentationInline(admin.TabularInline):
+    model = Presentation
+    fields = ["presented_on", "place", "recipient", "total_count", "status", "sha256", "download"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Document")
+    def download(self, presentation: Presentation) -> str:
+        return _presentation_link(presentation)
+
+
+def _presentation_link(presentation: Presentation) -> str:
+    if presentation.status != Presentation.Status.READY:
+        return presentation.get_status_display()
+    url = reverse("admin:petitions_presentation_document", args=[presentation.pk])
+    return format_html('<a href="{}">Download PDF</a>', url)
+
+
+class PresentForm(forms.Form):
+    presented_on = forms.DateField(
+        initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    place = forms.CharField(max_length=200, help_text="e.g. the Chinese Embassy, London")
+    recipient = forms.CharField(max_length=200, help_text="Who received it.")
+    presented_by = forms.CharField(max_length=200, help_text="Who handed it over.")
+
+
+def _temp_file():
+    # Kept in memory while small, on disk beyond: memory stays flat whatever the export's size.
+    return tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
 
 
 @admin.register(Petition)
@@ -16,6 +77,7 @@ class PetitionAdmin(admin.ModelAdmin):
         "campaign",
         "status",
         "signature_count",
+        "paper_count",
         "goal",
         "opens_at",
         "closes_at",
@@ -23,9 +85,305 @@ class PetitionAdmin(admin.ModelAdmin):
     list_filter = ["status", "campaign__organisation", "campaign"]
     search_fields = ["title", "target"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["signature_count", "created_at", "updated_at"]
+    readonly_fields = ["signature_count", "paper_count", "created_at", "updated_at"]
     autocomplete_fields = ["campaign"]
-    inlines = [DemandInline]
+    inlines = [DemandInline, PaperBatchInline, PresentationInline]
+    actions = ["export_csv_in_background"]
+    change_form_template = "admin/petitions/petition/change_form.html"
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is PaperBatch:
+            for batch in formset.save(commit=False):
+                batch.recorded_by = batch.recorded_by or request.user
+                batch.save()
+            for batch in formset.deleted_objects:
+                batch.delete()
+            delivery.update_paper_count(form.instance)
+            audit.record(
+                request.user,
+                "paper batches changed",
+                form.instance.campaign.organisation,
+                form.instance,
+                paper_count=form.instance.paper_count,
+            )
+            return
+        super().save_formset(request, form, formset, change)
+
+    def get_urls(self):
+        own = [
+            path(
+                "<path:object_id>/export.csv",
+                self.admin_site.admin_view(self.export_csv),
+                name="petitions_petition_export_csv",
+            ),
+            path(
+                "<path:object_id>/document.pdf",
+                self.admin_site.admin_view(self.document_pdf),
+                name="petitions_petition_document_pdf",
+            ),
+            path(
+                "<path:object_id>/paper-sheet.pdf",
+                self.admin_site.admin_view(self.paper_sheet),
+                name="petitions_petition_paper_sheet",
+            ),
+            path(
+                "<path:object_id>/present/",
+                self.admin_site.admin_view(self.present),
+                name="petitions_petition_present",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _too_large_for_a_request(self, request, petition, fmt: str, include_email: bool):
+        count = exports.counted_signatures(petition).count()
+        if count <= settings.EXPORT_BACKGROUND_THRESHOLD:
+            return None
+        export = delivery.request_export(
+            petition, format=fmt, include_email=include_email, user=request.user
+        )
+        self.message_user(
+            request,
+            f"{count:,} signatures is a large export: it is being built in the background. "
+            "Download it from this page when it is done.",
+            messages.INFO,
+        )
+        return redirect("admin:petitions_export_change", export.pk)
+
+    def export_csv(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        petition, role = get_petition_for_staff(request, object_id)
+        include_email = can_see_emails(role)
+        queued = self._too_large_for_a_request(request, petition, "csv", include_email)
+        if queued:
+            return queued
+        out = _temp_file()
+        rows = exports.write_csv(petition, out, include_email)
+        out.seek(0)
+        audit.record(
+            request.user,
+            "csv export",
+            petition.campaign.organisation,
+            petition,
+            rows=rows,
+            include_email=include_email,
+        )
+        filename = f"{petition.slug}-signatures-{timezone.localdate()}.csv"
+        return FileResponse(
+            out, as_attachment=True, filename=filename, content_type="text/csv; charset=utf-8"
+        )
+
+    def document_pdf(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        petition, _role = get_petition_for_staff(request, object_id)
+        queued = self._too_large_for_a_request(request, petition, "pdf", False)
+        if queued:
+            return queued
+        target = tempfile.NamedTemporaryFile(suffix=".pdf")  # noqa: SIM115 - closed by response
+        rows, digest = documents.presentation_pdf(petition, Path(target.name))
+        audit.record(
+            request.user,
+            "pdf export",
+            petition.campaign.organisation,
+            petition,
+            rows=rows,
+            sha256=digest,
+        )
+        target.seek(0)
+        return FileResponse(
+            target,
+            as_attachment=True,
+            filename=f"{petition.slug}.pdf",
+            content_type="application/pdf",
+        )
+
+    def paper_sheet(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        petition, _role = get_petition_for_staff(request, object_id)
+        return HttpResponse(
+            documents.paper_sheet_pdf(petition),
+            content_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{petition.slug}-sheet.pdf"'},
+        )
+
+    def present(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        petition, role = get_petition_for_staff(request, object_id)
+        if not can_present(role):
+            raise PermissionDenied
+        if petition.status == Petition.Status.PRESENTED:
+            self.message_user(
+                request, "This petition has already been presented.", messages.WARNING
+            )
+            return redirect("admin:petitions_petition_change", petition.pk)
+        form = PresentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                delivery.present_petition(petition, user=request.user, **form.cleaned_data)
+            except delivery.AlreadyPresented as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+            else:
+                self.message_user(
+                    request,
+                    "Marked as presented; signing is closed. The presentation document is being "
+                    "built and will appear under Presentations below.",
+                    messages.SUCCESS,
+                )
+            return redirect("admin:petitions_petition_change", petition.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Mark as presented: {petition}",
+            "petition": petition,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/petitions/petition/present.html", context)
+
+    @admin.action(description="Export signatures as CSV (built in the background)")
+    def export_csv_in_background(self, request, queryset):
+        queued = 0
+        for petition in queryset.select_related("campaign"):
+            role = staff_role(request.user, petition.campaign.organisation_id)
+            if not role:
+                continue
+            delivery.request_export(
+                petition, format="csv", include_email=can_see_emails(role), user=request.user
+            )
+            queued += 1
+        self.message_user(request, f"{queued} export(s) queued; see Exports.", messages.SUCCESS)
+
+
+@admin.register(Presentation)
+class PresentationAdmin(admin.ModelAdmin):
+    list_display = [
+        "petition",
+        "presented_on",
+        "place",
+        "recipient",
+        "total_count",
+        "status",
+        "document_link",
+    ]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in Presentation._meta.fields] + ["document_link"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Document")
+    def document_link(self, presentation: Presentation) -> str:
+        return _presentation_link(presentation)
+
+    def get_urls(self):
+        own = [
+            path(
+                "<path:object_id>/document/",
+                self.admin_site.admin_view(self.document),
+                name="petitions_presentation_document",
+            )
+        ]
+        return own + super().get_urls()
+
+    def document(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        presentation = Presentation.objects.filter(pk=object_id if object_id.isdigit() else 0)
+        presentation = presentation.first()
+        if presentation is None or presentation.status != Presentation.Status.READY:
+            raise Http404
+        petition, _role = get_petition_for_staff(request, presentation.petition_id)
+        audit.record(
+            request.user,
+            "presentation downloaded",
+            petition.campaign.organisation,
+            petition,
+            presentation=presentation.pk,
+            sha256=presentation.sha256,
+        )
+        return FileResponse(
+            presentation.document.open("rb"),
+            as_attachment=True,
+            filename=f"{petition.slug}-presented-{presentation.presented_on}.pdf",
+            content_type="application/pdf",
+        )
+
+
+@admin.register(Export)
+class ExportAdmin(admin.ModelAdmin):
+    list_display = [
+        "petition",
+        "format",
+        "status",
+        "progress",
+        "include_email",
+        "requested_by",
+        "created_at",
+        "download",
+    ]
+    list_filter = ["status", "format"]
+    readonly_fields = [
+        "petition",
+        "format",
+        "include_email",
+        "status",
+        "progress",
+        "rows_done",
+        "rows_total",
+        "download",
+        "error",
+        "requested_by",
+        "created_at",
+        "finished_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Progress")
+    def progress(self, export: Export) -> str:
+        return f"{export.progress_percent}% ({export.rows_done:,} of {export.rows_total:,})"
+
+    @admin.display(description="File")
+    def download(self, export: Export) -> str:
+        if export.status != Export.Status.DONE:
+            return export.get_status_display()
+        url = reverse("admin:petitions_export_download", args=[export.pk])
+        return format_html('<a href="{}">Download {}</a>', url, export.format.upper())
+
+    def get_urls(self):
+        own = [
+            path(
+                "<path:object_id>/download/",
+                self.admin_site.admin_view(self.file),
+                name="petitions_export_download",
+            )
+        ]
+        return own + super().get_urls()
+
+    def file(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        export = Export.objects.filter(pk=object_id if object_id.isdigit() else 0).first()
+        if export is None or export.status != Export.Status.DONE:
+            raise Http404
+        petition, role = get_petition_for_staff(request, export.petition_id)
+        if export.include_email and not can_see_emails(role):
+            raise Http404
+        audit.record(
+            request.user,
+            f"{export.format} export downloaded",
+            petition.campaign.organisation,
+            petition,
+            export=export.pk,
+        )
+        content_type = "text/csv; charset=utf-8" if export.format == "csv" else "application/pdf"
+        return FileResponse(
+            export.file.open("rb"),
+            as_attachment=True,
+            filename=f"{petition.slug}-{export.pk}.{export.format}",
+            content_type=content_type,
+        )
 
 
 @admin.register(Signature)
@@ -65,6 +423,9 @@ class SignatureAdmin(admin.ModelAdmin):
     ]
     actions = ["invalidate"]
 
+    def has_add_permission(self, request):
+        return False
+
     @admin.action(
         description="Invalidate selected signatures (they stop counting)", permissions=["change"]
     )
@@ -73,6 +434,3 @@ class SignatureAdmin(admin.ModelAdmin):
         self.message_user(
             request, f"{changed} signature(s) invalidated; counts updated.", messages.SUCCESS
         )
-
-    def has_add_permission(self, request):
-        return False

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +45,9 @@ class Petition(models.Model):
     # Confirmed online signatures, kept by petitions.signing in the same transaction as each
     # confirmation so that reading the count is one row, not a COUNT(*).
     signature_count = models.PositiveIntegerField(default=0, editable=False)
+    # Signatures collected on paper: the sum of the petition's paper batches, kept by
+    # petitions.delivery whenever a batch changes.
+    paper_count = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -80,10 +86,15 @@ class Petition(models.Model):
         return ""
 
     @property
+    def total_count(self) -> int:
+        """The public count: confirmed online signatures plus paper signatures."""
+        return self.signature_count + self.paper_count
+
+    @property
     def progress_percent(self) -> int:
         if not self.goal:
             return 100
-        return min(100, self.signature_count * 100 // self.goal)
+        return min(100, self.total_count * 100 // self.goal)
 
 
 class Demand(models.Model):
@@ -149,3 +160,105 @@ class Signature(models.Model):
     @staticmethod
     def canonical_email(address: str) -> str:
         return address.strip().lower()
+
+
+def private_storage() -> FileSystemStorage:
+    """Documents with signers' names: kept outside any public URL, served only through
+    staff views that check access."""
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT)
+
+
+class PaperBatch(models.Model):
+    """Signatures collected on paper (at a march, a vigil, a stall), counted in the total."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="paper_batches")
+    count = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    received_on = models.DateField()
+    location = models.CharField(max_length=200, help_text="Where they were collected.")
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["received_on", "pk"]
+        verbose_name_plural = "paper batches"
+
+    def __str__(self) -> str:
+        return f"{self.count} on paper from {self.location} ({self.received_on})"
+
+
+class Presentation(models.Model):
+    """What was handed over, when, where and to whom, with the document's fingerprint."""
+
+    class Status(models.TextChoices):
+        BUILDING = "building", "Building the document"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="presentations")
+    presented_on = models.DateField()
+    place = models.CharField(max_length=200, help_text="e.g. the Chinese Embassy, London")
+    recipient = models.CharField(max_length=200, help_text="Who received the petition.")
+    presented_by = models.CharField(max_length=200, help_text="Who handed it over.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BUILDING)
+    document = models.FileField(storage=private_storage, upload_to="presentations/", blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    online_count = models.PositiveIntegerField(default=0)
+    paper_count = models.PositiveIntegerField(default=0)
+    total_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-presented_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.petition} presented {self.presented_on} at {self.place}"
+
+
+class Export(models.Model):
+    """A staff export too large to build in a request: built by Celery, downloaded when done."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        PDF = "pdf", "PDF (presentation document)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="exports")
+    format = models.CharField(max_length=3, choices=Format.choices)
+    include_email = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    file = models.FileField(storage=private_storage, upload_to="exports/", blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} of {self.petition} ({self.get_status_display()})"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)

@@ -9,7 +9,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from .models import Petition, Signature
@@ -85,24 +85,40 @@ def queue_confirmation(signature_id: int) -> None:
         )
 
 
+class _SigningClosed(Exception):
+    """Raised inside confirm()'s transaction to undo it when signing closed meanwhile."""
+
+
 def confirm(signature: Signature) -> Confirmation:
-    """Confirm a pending signature and count it, exactly once however often it is called."""
-    with transaction.atomic():
-        petition = Petition.objects.get(pk=signature.petition_id)
-        current = Signature.objects.values_list("status", flat=True).get(pk=signature.pk)
-        if current == Signature.Status.CONFIRMED:
-            return Confirmation.ALREADY_CONFIRMED
-        if current != Signature.Status.PENDING:
-            return Confirmation.NOT_COUNTED
-        if not petition.is_accepting_signatures:
-            return Confirmation.PETITION_CLOSED
-        # The conditional update is the lock: of two requests racing, only one changes the row.
-        changed = Signature.objects.filter(pk=signature.pk, status=Signature.Status.PENDING).update(
-            status=Signature.Status.CONFIRMED, verified_at=timezone.now()
-        )
-        if not changed:
-            return Confirmation.ALREADY_CONFIRMED
-        Petition.objects.filter(pk=petition.pk).update(signature_count=F("signature_count") + 1)
+    """Confirm a pending signature and count it, exactly once however often it is called, and
+    never after signing has closed (present_petition() may be closing it at this moment)."""
+    try:
+        with transaction.atomic():
+            petition = Petition.objects.get(pk=signature.petition_id)
+            current = Signature.objects.values_list("status", flat=True).get(pk=signature.pk)
+            if current == Signature.Status.CONFIRMED:
+                return Confirmation.ALREADY_CONFIRMED
+            if current != Signature.Status.PENDING:
+                return Confirmation.NOT_COUNTED
+            if not petition.is_accepting_signatures:
+                return Confirmation.PETITION_CLOSED
+            # The conditional update is the lock: of two requests racing, one changes the row.
+            now = timezone.now()
+            changed = Signature.objects.filter(
+                pk=signature.pk, status=Signature.Status.PENDING
+            ).update(status=Signature.Status.CONFIRMED, verified_at=now)
+            if not changed:
+                return Confirmation.ALREADY_CONFIRMED
+            # Counted only if the petition is still open when its row is locked for the update.
+            counted = (
+                Petition.objects.filter(pk=petition.pk, status=Petition.Status.OPEN)
+                .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+                .update(signature_count=F("signature_count") + 1)
+            )
+            if not counted:
+                raise _SigningClosed
+    except _SigningClosed:
+        return Confirmation.PETITION_CLOSED
     return Confirmation.CONFIRMED
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from datetime import timedelta
+from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
@@ -10,8 +11,11 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import audit
+
+from . import documents, exports
 from .emails import send_templated_email
-from .models import Signature
+from .models import Export, Presentation, Signature
 from .tokens import make_token
 
 log = logging.getLogger(__name__)
@@ -86,3 +90,98 @@ def requeue_unsent_confirmations(limit: int = 1000) -> int:
     if ids:
         log.info("requeued %s unsent confirmation emails", len(ids))
     return len(ids)
+
+
+def _private_path(folder: str, filename: str) -> tuple[str, Path]:
+    """A storage name and its path under PRIVATE_MEDIA_ROOT."""
+    name = f"{folder}/{filename}"
+    path = Path(settings.PRIVATE_MEDIA_ROOT) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return name, path
+
+
+@shared_task
+def build_presentation(presentation_id: int) -> str:
+    """Build the presentation document, store it, and seal the record with its SHA-256."""
+    presentation = (
+        Presentation.objects.select_related("petition__campaign__organisation")
+        .filter(pk=presentation_id)
+        .first()
+    )
+    if presentation is None:
+        return "gone"
+    if presentation.status == Presentation.Status.READY:
+        return "already built"
+    petition = presentation.petition
+    name, path = _private_path(
+        "presentations", f"{petition.slug}-{presentation.presented_on}-{presentation.pk}.pdf"
+    )
+    try:
+        listed, digest = documents.presentation_pdf(petition, path, presentation)
+    except Exception as exc:
+        Presentation.objects.filter(pk=presentation.pk).update(
+            status=Presentation.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        log.exception("building the document of presentation %s failed", presentation.pk)
+        raise
+    Presentation.objects.filter(pk=presentation.pk).update(
+        status=Presentation.Status.READY,
+        document=name,
+        sha256=digest,
+        online_count=listed,
+        total_count=listed + presentation.paper_count,
+        completed_at=timezone.now(),
+        error="",
+    )
+    return "built"
+
+
+@shared_task
+def run_export(export_id: int) -> str:
+    """Build a queued export, reporting progress on the Export row as it goes."""
+    claimed = Export.objects.filter(pk=export_id, status=Export.Status.QUEUED).update(
+        status=Export.Status.RUNNING
+    )
+    if not claimed:
+        return "another worker got there first"
+    export = Export.objects.select_related("petition__campaign__organisation").get(pk=export_id)
+    petition = export.petition
+    total = exports.counted_signatures(petition).count()
+    Export.objects.filter(pk=export.pk).update(rows_total=total)
+
+    def progress(done: int) -> None:
+        Export.objects.filter(pk=export.pk).update(rows_done=done)
+
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    name, path = _private_path("exports", f"{petition.slug}-{stamp}-{export.pk}.{export.format}")
+    try:
+        if export.format == Export.Format.CSV:
+            with open(path, "wb") as out:
+                rows = exports.write_csv(petition, out, export.include_email, progress)
+        else:
+            rows, _ = documents.presentation_pdf(petition, path, on_progress=progress)
+    except Exception as exc:
+        Export.objects.filter(pk=export.pk).update(
+            status=Export.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
+        )
+        log.exception("export %s failed", export.pk)
+        raise
+    Export.objects.filter(pk=export.pk).update(
+        status=Export.Status.DONE,
+        file=name,
+        rows_done=rows,
+        rows_total=rows,
+        finished_at=timezone.now(),
+    )
+    audit.record(
+        export.requested_by,
+        f"{export.format} export",
+        petition.campaign.organisation,
+        petition,
+        rows=rows,
+        include_email=export.include_email,
+        background=True,
+    )
+    return "done"

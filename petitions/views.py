@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import signing
+from .documents import paper_sheet_pdf
 from .forms import SignatureForm
-from .models import Petition, Signature
+from .models import Petition, Presentation, Signature
 from .tokens import check_token
 
 
@@ -24,6 +26,7 @@ def _petition_page(
         "petition": petition,
         "campaign": petition.campaign,
         "demands": petition.demands.all(),
+        "presentation": last_presentation(petition),
         "form": form or SignatureForm(petition=petition),
     }
     return render(request, "petitions/detail.html", context, status=status)
@@ -97,7 +100,14 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "petitions/thanks.html", {"petition": petition, "share_url": share_url})
 
 
+def last_presentation(petition: Petition) -> Presentation | None:
+    if petition.status != Petition.Status.PRESENTED:
+        return None
+    return petition.presentations.filter(status=Presentation.Status.READY).first()
+
+
 def petition_data(request: HttpRequest, petition: Petition) -> dict:
+    presentation = last_presentation(petition)
     return {
         "slug": petition.slug,
         "title": petition.title,
@@ -105,10 +115,20 @@ def petition_data(request: HttpRequest, petition: Petition) -> dict:
         "target": petition.target,
         "status": petition.status,
         "goal": petition.goal,
-        "signature_count": petition.signature_count,
+        "signature_count": petition.total_count,
+        "online_signature_count": petition.signature_count,
+        "paper_signature_count": petition.paper_count,
         "accepting_signatures": petition.is_accepting_signatures,
         "opens_at": petition.opens_at,
         "closes_at": petition.closes_at,
+        "presented": presentation
+        and {
+            "on": presentation.presented_on,
+            "place": presentation.place,
+            "recipient": presentation.recipient,
+            "signature_count": presentation.total_count,
+            "document_sha256": presentation.sha256,
+        },
         "url": request.build_absolute_uri(petition.get_absolute_url()),
     }
 
@@ -117,3 +137,21 @@ def petition_data(request: HttpRequest, petition: Petition) -> dict:
 def detail_json(request: HttpRequest, slug: str) -> JsonResponse:
     petition = get_public_petition(slug)
     return JsonResponse(petition_data(request, petition), json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def paper_sheet(request: HttpRequest, slug: str) -> HttpResponse:
+    """A blank sheet for collecting signatures at events; it holds no one's data."""
+    petition = get_public_petition(slug)
+    if not petition.is_accepting_signatures:
+        raise Http404("This petition no longer takes signatures.")
+    key = f"paper-sheet:{petition.pk}:{petition.updated_at.timestamp()}"
+    pdf = cache.get(key)
+    if pdf is None:
+        pdf = paper_sheet_pdf(petition)
+        cache.set(key, pdf, 3600)
+    return HttpResponse(
+        pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{petition.slug}-paper-sheet.pdf"'},
+    )

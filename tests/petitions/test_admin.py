@@ -76,6 +76,10 @@ def test_staff_can_create_a_petition_with_demands(client, superuser, campaign):
         "demands-0-text": "Do not send them back.",
         "demands-1-position": 2,
         "demands-1-text": "Let them travel on.",
+        "paper_batches-TOTAL_FORMS": 0,
+        "paper_batches-INITIAL_FORMS": 0,
+        "presentations-TOTAL_FORMS": 0,
+        "presentations-INITIAL_FORMS": 0,
     }
 
     response = client.post(reverse("admin:petitions_petition_add"), data)

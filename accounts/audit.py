@@ -1,0 +1,27 @@
+"""Writing to the audit log: who did what, when, to what, and how much."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import AuditEvent, Organisation
+
+
+def record(
+    actor: Any,
+    action: str,
+    organisation: Organisation | None,
+    target: object,
+    **detail: Any,
+) -> AuditEvent:
+    """Append an event. `actor` is a user, or None for the command line and tasks."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    if actor is not None and user is None:
+        detail.setdefault("by", str(actor))
+    return AuditEvent.objects.create(
+        actor=user,
+        organisation=organisation,
+        action=action,
+        target=str(target)[:200],
+        detail=detail,
+    )

@@ -1,0 +1,411 @@
+"""PDF documents: the presentation document handed to the recipient, and the blank paper sheet.
+
+Names come in every script, so text is drawn with the Noto fonts of petitions/fonts.py. The list
+of signers is the hot path (100,000 names should take seconds): each name is split into runs by
+which font has its characters and drawn with FPDF.text(), which is fast; only names that need
+shaping (Arabic, Hebrew: joining and right-to-left order) go through the slower shaped cell().
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from django.db.models import Count
+from django.utils import timezone
+from django_countries import countries
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from .fonts import SOURCES, shaping_families, static_fonts
+from .models import Petition, Presentation, Signature
+
+PAGE_MARGIN = 14
+GREY = (90, 90, 90)
+ACCENT = (11, 93, 75)
+
+# The list of signers: three columns of entries, each a name line and a details line.
+COLUMNS = 3
+COLUMN_GAP = 5
+NAME_SIZE = 8.5
+MIN_NAME_SIZE = 6
+DETAIL_SIZE = 6.5
+NAME_LINE = 3.9
+DETAIL_LINE = 3.3
+ENTRY_GAP = 1.1
+PROGRESS_EVERY = 5000
+
+
+@dataclass(frozen=True)
+class SignerRow:
+    name: str
+    city: str
+    country: str
+    signed_at: datetime
+
+
+def country_name(code: str) -> str:
+    return countries.name(code) or code
+
+
+class PetitionPDF(FPDF):
+    """An A4 document with our fonts, a running header and "page X of Y" footers."""
+
+    def __init__(self, running_title: str, created: datetime) -> None:
+        super().__init__(format="A4", unit="mm")
+        self.running_title = running_title
+        self.set_margins(PAGE_MARGIN, PAGE_MARGIN + 6, PAGE_MARGIN)
+        self.set_auto_page_break(True, margin=PAGE_MARGIN + 4)
+        # The same data gives the same document: no clock in the file.
+        self.set_creation_date(created)
+        self.set_producer("Safe Passage")
+        self.alias_nb_pages()
+        self._char_family: dict[str, str] = {}
+        self._coverage: list[tuple[str, dict]] = []
+        for (family, style), path in static_fonts().items():
+            self.add_font(family, style, str(path))
+        for source in SOURCES:
+            self._coverage.append((source.family, self.fonts[source.family.lower()].cmap))
+        self._cmaps = dict(self._coverage)
+        self._shaping = shaping_families()
+        self.set_fallback_fonts([s.family for s in SOURCES[1:]], exact_match=False)
+        self.set_font("NotoSans", size=10)
+
+    def header(self) -> None:
+        if self.page_no() == 1:
+            return
+        self.set_text_shaping(True)
+        self.set_font("NotoSans", size=7.5)
+        self.set_text_color(*GREY)
+        self.set_xy(PAGE_MARGIN, 8)
+        self.cell(self.epw, 5, self.running_title, align="L")
+        self.set_text_color(0)
+        self.set_text_shaping(False)
+        self.set_xy(self.l_margin, self.t_margin)
+
+    def footer(self) -> None:
+        self.set_text_shaping(False)
+        self.set_font("NotoSans", size=7.5)
+        self.set_text_color(*GREY)
+        self.set_xy(PAGE_MARGIN, -12)
+        self.cell(self.epw, 5, f"Page {self.page_no()} of {{nb}}", align="C")
+        self.set_text_color(0)
+
+    # Text in any script ------------------------------------------------------------------
+
+    def family_for(self, char: str, cjk: str) -> str:
+        key = char + cjk
+        family = self._char_family.get(key)
+        if family is None:
+            code = ord(char)
+            if 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF:  # Han
+                order = [(cjk, self._cmaps[cjk]), *self._coverage]
+            else:
+                order = self._coverage
+            family = next((f for f, cmap in order if code in cmap), "NotoSans")
+            self._char_family[key] = family
+        return family
+
+    def runs(self, text: str) -> list[tuple[str, str]]:
+        """Split text into (font family, piece) runs; spaces stay with the run they follow.
+        Han characters take Korean glyphs in a Korean name, Japanese in a Japanese one."""
+        cjk = "NotoSansSC"
+        if any("\uac00" <= ch <= "\ud7a3" for ch in text):
+            cjk = "NotoSansKR"
+        elif any("\u3040" <= ch <= "\u30ff" for ch in text):
+            cjk = "NotoSansJP"
+        runs: list[tuple[str, str]] = []
+        current, piece = "", []
+        for char in text:
+            family = current if (char == " " and current) else self.family_for(char, cjk)
+            if family != current and piece:
+                runs.append((current, "".join(piece)))
+                piece = []
+            current = family
+            piece.append(char)
+        if piece:
+            runs.append((current, "".join(piece)))
+        return runs
+
+    def needs_shaping(self, runs: list[tuple[str, str]]) -> bool:
+        return any(family in self._shaping for family, _ in runs)
+
+    def runs_width(self, runs: list[tuple[str, str]], size: float) -> float:
+        width = 0.0
+        for family, piece in runs:
+            self.set_font(family, size=size)
+            width += self.get_string_width(piece)
+        return width
+
+    def draw(self, x: float, baseline: float, text: str, size: float, width: float) -> float:
+        """Draw one line of text at a baseline, shrinking it (to MIN_NAME_SIZE) to fit width;
+        return where it ends."""
+        runs = self.runs(text)
+        if self.needs_shaping(runs):
+            return self._draw_shaped(x, baseline, text, size, width)
+        natural = self.runs_width(runs, size)
+        if natural > width:
+            size = max(MIN_NAME_SIZE, size * width / natural)
+        for family, piece in runs:
+            self.set_font(family, size=size)
+            self.text(x, baseline, piece)
+            x += self.get_string_width(piece)
+        return x
+
+    def _draw_shaped(self, x: float, baseline: float, text: str, size: float, width: float):
+        self.set_text_shaping(True)
+        self.set_font("NotoSans", size=size)
+        natural = self.get_string_width(text)
+        if natural > width:
+            self.set_font_size(max(MIN_NAME_SIZE, size * width / natural))
+            natural = self.get_string_width(text)
+        # cell() places text by its top; the baseline sits at about 0.8 of a line below it.
+        line = self.font_size * 1.15
+        self.set_xy(x - self.c_margin, baseline - line * 0.8)
+        self.cell(natural + 2 * self.c_margin, line, text, align="L")
+        self.set_text_shaping(False)
+        # cell() may have switched to a fallback font in the page's text state without fpdf2
+        # noting it; make the next text() set its font again.
+        self.current_font_is_set_on_page = False
+        return x + natural
+
+    def paragraph(self, text: str, size: float = 10, style: str = "", gap: float = 2) -> None:
+        self.set_text_shaping(True)
+        self.set_font("NotoSans", style=style, size=size)
+        self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_text_shaping(False)
+        self.ln(gap)
+
+
+def _signer_rows(petition: Petition) -> Iterable[SignerRow]:
+    """Counted signatures, in the order they were confirmed."""
+    rows = (
+        Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
+        .order_by("verified_at", "pk")
+        .values_list("name", "city", "country", "verified_at")
+        .iterator(chunk_size=5000)
+    )
+    for name, city, country, verified_at in rows:
+        yield SignerRow(name, city, country, verified_at)
+
+
+def _country_counts(petition: Petition) -> list[tuple[str, int]]:
+    counts = (
+        Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
+        .values("country")
+        .annotate(n=Count("pk"))
+        .values_list("country", "n")
+    )
+    return sorted(((country_name(c), n) for c, n in counts), key=lambda item: (-item[1], item[0]))
+
+
+def _date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date()
+    return f"{value.day} {value:%B %Y}"
+
+
+def _cover(
+    pdf: PetitionPDF, petition: Petition, presentation: Presentation | None, online: int, paper: int
+) -> None:
+    campaign = petition.campaign
+    pdf.add_page()
+    pdf.set_text_color(*ACCENT)
+    pdf.paragraph(campaign.organisation.name, size=11, style="B", gap=0)
+    pdf.set_text_color(*GREY)
+    pdf.paragraph(campaign.title, size=10, gap=4)
+    pdf.set_text_color(0)
+    pdf.paragraph(petition.title, size=20, style="B", gap=3)
+    pdf.paragraph(f"To: {petition.target}", size=12, gap=5)
+    pdf.paragraph(petition.statement, size=10.5, gap=3)
+    demands = list(petition.demands.values_list("text", flat=True))
+    if demands:
+        pdf.paragraph("We ask:", size=10.5, style="B", gap=1)
+        for number, demand in enumerate(demands, start=1):
+            pdf.paragraph(f"{number}. {demand}", size=10.5, gap=1)
+        pdf.ln(3)
+
+    opened = _date(petition.opens_at or petition.created_at)
+    closed = _date(petition.closes_at) if petition.closes_at else ""
+    facts = [("Open for signatures", f"{opened} – {closed}" if closed else f"from {opened}")]
+    if presentation is not None:
+        facts += [
+            ("Presented", _date(presentation.presented_on)),
+            ("Place", presentation.place),
+            ("Received by", presentation.recipient),
+            ("Presented by", presentation.presented_by),
+        ]
+    facts += [
+        ("Signatures online (confirmed by email)", f"{online:,}"),
+        ("Signatures on paper", f"{paper:,}"),
+        ("Total signatures", f"{online + paper:,}"),
+    ]
+    pdf.set_draw_color(200)
+    pdf.set_text_shaping(True)
+    with pdf.table(
+        col_widths=(45, 55), text_align=("LEFT", "LEFT"), first_row_as_headings=False, line_height=6
+    ) as table:
+        for label, value in facts:
+            row = table.row()
+            pdf.set_font("NotoSans", "B", 10)
+            row.cell(label)
+            pdf.set_font("NotoSans", "", 10)
+            row.cell(value)
+    pdf.set_text_shaping(False)
+
+
+def _country_table(pdf: PetitionPDF, counts: list[tuple[str, int]], paper: int) -> None:
+    pdf.add_page()
+    pdf.paragraph("Signatures by country", size=14, style="B", gap=2)
+    if paper:
+        pdf.paragraph(
+            f"Online signatures, by the country each signer gave. The {paper:,} signatures "
+            "collected on paper are counted in the total but not by country.",
+            size=9,
+            gap=3,
+        )
+    if not counts:
+        pdf.paragraph("No online signatures.", size=10)
+        return
+    per_column = -(-len(counts) // COLUMNS)
+    column_width = (pdf.epw - COLUMN_GAP * (COLUMNS - 1)) / COLUMNS
+    top = pdf.get_y() + 3
+    for index, (name, n) in enumerate(counts):
+        column, line = divmod(index, per_column)
+        x = PAGE_MARGIN + column * (column_width + COLUMN_GAP)
+        baseline = top + line * 4.6
+        if baseline > pdf.h - PAGE_MARGIN - 8:  # very many countries: carry on next page
+            pdf.add_page()
+            top = pdf.get_y() + 3 - line * 4.6
+            baseline = top + line * 4.6
+        pdf.draw(x, baseline, name, 9, column_width - 16)
+        pdf.set_font("NotoSans", size=9)
+        pdf.text(x + column_width - pdf.get_string_width(f"{n:,}"), baseline, f"{n:,}")
+
+
+def _signer_list(
+    pdf: PetitionPDF,
+    rows: Iterable[SignerRow],
+    expected: int,
+    on_progress: Callable[[int], None] | None,
+) -> int:
+    pdf.add_page()
+    pdf.paragraph("Signatures", size=14, style="B", gap=1)
+    pdf.set_auto_page_break(False)
+    column_width = (pdf.epw - COLUMN_GAP * (COLUMNS - 1)) / COLUMNS
+    entry = NAME_LINE + DETAIL_LINE + ENTRY_GAP
+    bottom = pdf.h - PAGE_MARGIN - 8
+    columns_top = pdf.get_y() + 3  # below the heading on the first page, the margin after
+    column, y, number = 0, columns_top, 0
+    pdf.set_font("NotoSans", size=NAME_SIZE)
+    indent = pdf.get_string_width(f"{max(expected, 1):,}.") + 2
+    for number, row in enumerate(rows, start=1):
+        if y + entry > bottom:
+            column += 1
+            if column == COLUMNS:
+                pdf.add_page()
+                column, columns_top = 0, PAGE_MARGIN + 6
+            y = columns_top
+        x = PAGE_MARGIN + column * (column_width + COLUMN_GAP)
+        label = f"{number:,}."
+        pdf.set_font("NotoSans", size=NAME_SIZE)
+        pdf.set_text_color(*GREY)
+        pdf.text(x, y + NAME_LINE, label)
+        pdf.set_text_color(0)
+        pdf.draw(x + indent, y + NAME_LINE, row.name, NAME_SIZE, column_width - indent)
+        # City apart from the rest, so that a right-to-left city does not reorder the line.
+        details = f"{country_name(row.country)} · {_date(row.signed_at)}"
+        baseline, end = y + NAME_LINE + DETAIL_LINE, x + column_width
+        pdf.set_text_color(*GREY)
+        after = x + indent
+        if row.city:
+            after = pdf.draw(after, baseline, row.city, DETAIL_SIZE, (end - after) / 2)
+            details = ", " + details
+        pdf.draw(after, baseline, details, DETAIL_SIZE, end - after)
+        pdf.set_text_color(0)
+        y += entry
+        if on_progress and number % PROGRESS_EVERY == 0:
+            on_progress(number)
+    if number == 0:
+        pdf.paragraph("No online signatures.", size=10)
+    pdf.set_auto_page_break(True, margin=PAGE_MARGIN + 4)
+    return number
+
+
+def presentation_pdf(
+    petition: Petition,
+    target: Path,
+    presentation: Presentation | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[int, str]:
+    """Write the presentation document to `target`; return (online signatures listed, SHA-256).
+
+    Without a presentation it is a preview, dated by the last confirmation."""
+    petition = Petition.objects.select_related("campaign__organisation").get(pk=petition.pk)
+    counted = Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
+    online = counted.count()
+    last = counted.order_by("-verified_at").values_list("verified_at", flat=True).first()
+    if presentation is not None:
+        created = datetime.combine(
+            presentation.presented_on, datetime.min.time(), tzinfo=timezone.get_current_timezone()
+        )
+    else:
+        created = last or petition.created_at
+    pdf = PetitionPDF(f"{petition.title} — {petition.campaign.organisation.name}", created)
+    pdf.set_title(petition.title)
+    pdf.set_author(petition.campaign.organisation.name)
+    pdf.set_subject(f"A petition to {petition.target}")
+    _cover(pdf, petition, presentation, online, petition.paper_count)
+    _country_table(pdf, _country_counts(petition), petition.paper_count)
+    listed = _signer_list(pdf, _signer_rows(petition), online, on_progress)
+    data = bytes(pdf.output())
+    target.write_bytes(data)
+    return listed, hashlib.sha256(data).hexdigest()
+
+
+def paper_sheet_pdf(petition: Petition) -> bytes:
+    """A blank A4 sheet for collecting signatures on paper at events."""
+    organisation = petition.campaign.organisation
+    pdf = PetitionPDF(petition.title, petition.created_at)
+    pdf.set_title(f"Paper signature sheet: {petition.title}")
+    pdf.add_page()
+    pdf.set_text_color(*ACCENT)
+    pdf.paragraph(organisation.name, size=10, style="B", gap=0)
+    pdf.set_text_color(0)
+    pdf.paragraph(petition.title, size=16, style="B", gap=1)
+    pdf.paragraph(f"To: {petition.target}", size=10.5, gap=2)
+    demands = list(petition.demands.values_list("text", flat=True))
+    for number, demand in enumerate(demands, start=1):
+        pdf.paragraph(f"{number}. {demand}", size=9, gap=0.5)
+    pdf.ln(2)
+    pdf.set_text_shaping(True)
+    pdf.set_font("NotoSans", size=9.5)
+    pdf.set_draw_color(120)
+    with pdf.table(
+        col_widths=(8, 60, 40, 35, 40),
+        line_height=9.4,
+        text_align=("RIGHT", "LEFT", "LEFT", "LEFT", "LEFT"),
+    ) as table:
+        heading = table.row()
+        for title in ("", "Name", "Town or city", "Country", "Signature"):
+            heading.cell(title)
+        rows = max(8, int((pdf.h - pdf.get_y() - 40) // 9.4) - 1)
+        for number in range(1, rows + 1):
+            row = table.row()
+            row.cell(str(number))
+            for _ in range(4):
+                row.cell("")
+    pdf.set_text_shaping(False)
+    pdf.ln(3)
+    pdf.paragraph(
+        f"By signing you agree that {organisation.name} keeps your name, town and country to "
+        "present this petition, which lists them, to its recipient. Please return this sheet "
+        f"to {organisation.name}.",
+        size=8,
+    )
+    return bytes(pdf.output())

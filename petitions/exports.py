@@ -1,0 +1,115 @@
+"""Staff CSV exports of a petition's counted signatures.
+
+On PostgreSQL the rows come from `COPY (SELECT …) TO STDOUT`, written straight into the output
+file: the database formats the CSV, so a million rows take about as long as COPY itself and the
+memory used does not grow with the rows. Elsewhere (SQLite) Python's csv module writes the same
+columns from a chunked iterator.
+
+Every cell a spreadsheet would run as a formula (starting with = + - @, tab or carriage return)
+is prefixed with an apostrophe, so it is shown as text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import UTC
+from typing import BinaryIO
+
+from django.db import connection
+from django_countries import countries
+
+from .models import Petition, Signature
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Excel reads a UTF-8 file as UTF-8 only when it starts with a byte order mark.
+BOM = "\ufeff".encode()
+PROGRESS_EVERY = 5000
+
+
+def neutralise(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def columns(include_email: bool) -> list[str]:
+    names = ["number", "name", "email", "city", "country", "confirmed_at", "source"]
+    return names if include_email else [n for n in names if n != "email"]
+
+
+def counted_signatures(petition: Petition):
+    return Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
+
+
+def write_csv(
+    petition: Petition,
+    out: BinaryIO,
+    include_email: bool,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the CSV (UTF-8 with BOM) to a binary file; return the number of signatures."""
+    out.write(BOM)
+    out.write((",".join(columns(include_email)) + "\n").encode())
+    if connection.vendor == "postgresql":
+        return _copy_csv(petition, out, include_email)
+    return _python_csv(petition, out, include_email, on_progress)
+
+
+def _python_csv(petition, out, include_email, on_progress) -> int:
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text, lineterminator="\n")
+    fields = ["name", "email", "city", "country", "verified_at", "source"]
+    rows = (
+        counted_signatures(petition)
+        .order_by("verified_at", "pk")
+        .values_list(*fields)
+        .iterator(chunk_size=5000)
+    )
+    number = 0
+    for number, (name, email, city, country, verified_at, source) in enumerate(rows, start=1):
+        cells = [str(number), neutralise(name)]
+        if include_email:
+            cells.append(neutralise(email))
+        cells += [
+            neutralise(city),
+            countries.name(country) or country,
+            verified_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            source,
+        ]
+        writer.writerow(cells)
+        if on_progress and number % PROGRESS_EVERY == 0:
+            on_progress(number)
+    text.detach()  # leave `out` open for the caller
+    return number
+
+
+def _neutralised_sql(column: str) -> str:
+    return (
+        f"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+        f"THEN '''' || {column} ELSE {column} END"
+    )
+
+
+def _copy_csv(petition: Petition, out: BinaryIO, include_email: bool) -> int:
+    table = Signature._meta.db_table
+    email = f"{_neutralised_sql('s.email')}, " if include_email else ""
+    names = list(countries)
+    country_values = ", ".join(["(%s, %s)"] * len(names))
+    query = f"""
+        SELECT row_number() OVER (ORDER BY s.verified_at, s.id),
+               {_neutralised_sql("s.name")}, {email}{_neutralised_sql("s.city")},
+               coalesce(c.name, s.country),
+               to_char(s.verified_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               s.source
+        FROM {table} s
+        LEFT JOIN (VALUES {country_values}) AS c(code, name) ON c.code = s.country
+        WHERE s.petition_id = %s AND s.status = %s
+        ORDER BY s.verified_at, s.id
+    """  # noqa: S608 - identifiers are ours; every value goes through mogrify below
+    params = [value for code, name in names for value in (code, str(name))]
+    params += [petition.pk, Signature.Status.CONFIRMED]
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg2's own cursor, for COPY
+        sql = raw.mogrify(query, params).decode()
+        raw.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", out)
+        return raw.rowcount
