@@ -47,3 +47,18 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class OrganisationScopedAdmin(admin.ModelAdmin):
+    """Lists and pages show only objects of the staff member's own organisations (superusers
+    see all). `organisation_path` is the lookup from the model to its Organisation."""
+
+    organisation_path = "organisation"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(
+            **{f"{self.organisation_path}__memberships__user": request.user}
+        ).distinct()

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
+from accounts.admin import OrganisationScopedAdmin
 from petitions.models import Petition
 
 from .models import Campaign, Event, Resource, Story
@@ -31,7 +32,7 @@ class ResourceInline(admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(OrganisationScopedAdmin):
     list_display = ["title", "organisation", "status", "starts_on", "ends_on"]
     list_filter = ["status", "organisation"]
     search_fields = ["title", "tagline"]

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts import audit
+from accounts.admin import OrganisationScopedAdmin
 
 from . import delivery, documents, exports, signing
 from .access import can_present, can_see_emails, get_petition_for_staff, staff_role
@@ -71,7 +72,8 @@ def _temp_file():
 
 
 @admin.register(Petition)
-class PetitionAdmin(admin.ModelAdmin):
+class PetitionAdmin(OrganisationScopedAdmin):
+    organisation_path = "campaign__organisation"
     list_display = [
         "title",
         "campaign",
@@ -90,6 +92,28 @@ class PetitionAdmin(admin.ModelAdmin):
     inlines = [DemandInline, PaperBatchInline, PresentationInline]
     actions = ["export_csv_in_background"]
     change_form_template = "admin/petitions/petition/change_form.html"
+
+    # The counts are kept by signing and delivery with UPDATE … + 1; saving the form's copy of
+    # them would undo confirmations made while the form was open.
+    COUNTS = ("signature_count", "paper_count")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        obj.save(
+            update_fields=[
+                f.name
+                for f in Petition._meta.concrete_fields
+                if not f.primary_key and f.name not in self.COUNTS
+            ]
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status == Petition.Status.PRESENTED:
+            # A presented petition stays presented: its document was handed over.
+            readonly += ["status", "opens_at", "closes_at"]
+        return readonly
 
     def save_formset(self, request, form, formset, change):
         if formset.model is PaperBatch:
@@ -249,7 +273,8 @@ class PetitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Presentation)
-class PresentationAdmin(admin.ModelAdmin):
+class PresentationAdmin(OrganisationScopedAdmin):
+    organisation_path = "petition__campaign__organisation"
     list_display = [
         "petition",
         "presented_on",
@@ -308,7 +333,8 @@ class PresentationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Export)
-class ExportAdmin(admin.ModelAdmin):
+class ExportAdmin(OrganisationScopedAdmin):
+    organisation_path = "petition__campaign__organisation"
     list_display = [
         "petition",
         "format",
@@ -387,7 +413,8 @@ class ExportAdmin(admin.ModelAdmin):
 
 
 @admin.register(Signature)
-class SignatureAdmin(admin.ModelAdmin):
+class SignatureAdmin(OrganisationScopedAdmin):
+    organisation_path = "petition__campaign__organisation"
     list_display = [
         "name",
         "email",

@@ -140,28 +140,75 @@ class PetitionPDF(FPDF):
             width += self.get_string_width(piece)
         return width
 
-    def draw(self, x: float, baseline: float, text: str, size: float, width: float) -> float:
-        """Draw one line of text at a baseline, shrinking it (to MIN_NAME_SIZE) to fit width;
-        return where it ends."""
+    def text_width(self, text: str, size: float) -> float:
+        runs = self.runs(text)
+        if not self.needs_shaping(runs):
+            return self.runs_width(runs, size)
+        self.set_text_shaping(True)
+        self.set_font("NotoSans", size=size)
+        width = self.get_string_width(text)
+        self.set_text_shaping(False)
+        return width
+
+    def fit(self, text: str, size: float, width: float) -> tuple[float, list[str]]:
+        """The size and lines that put text within width: shrunk, down to MIN_NAME_SIZE, then
+        wrapped between words, or inside a word too long for a line. Nothing is cut off."""
+        natural = self.text_width(text, size)
+        if natural <= width:
+            return size, [text]
+        if size * width / natural >= MIN_NAME_SIZE:
+            return size * width / natural, [text]
+        size, lines, line = MIN_NAME_SIZE, [], ""
+        for word in text.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if self.text_width(candidate, size) <= width:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            while self.text_width(word, size) > width:
+                cut = self._longest_prefix(word, size, width)
+                lines.append(word[:cut])
+                word = word[cut:]
+            line = word
+        if line:
+            lines.append(line)
+        return size, lines
+
+    def _longest_prefix(self, word: str, size: float, width: float) -> int:
+        low, high = 1, len(word)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self.text_width(word[:middle], size) <= width:
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+    def draw_line(self, x: float, baseline: float, text: str, size: float) -> float:
+        """Draw text at a baseline in the font that has each character; return where it ends."""
         runs = self.runs(text)
         if self.needs_shaping(runs):
-            return self._draw_shaped(x, baseline, text, size, width)
-        natural = self.runs_width(runs, size)
-        if natural > width:
-            size = max(MIN_NAME_SIZE, size * width / natural)
+            return self._draw_shaped(x, baseline, text, size)
         for family, piece in runs:
             self.set_font(family, size=size)
             self.text(x, baseline, piece)
             x += self.get_string_width(piece)
         return x
 
-    def _draw_shaped(self, x: float, baseline: float, text: str, size: float, width: float):
+    def draw(
+        self, x: float, baseline: float, text: str, size: float, width: float, leading: float = 0
+    ) -> int:
+        """Draw text within width (see fit), lines `leading` apart; return the lines drawn."""
+        size, lines = self.fit(text, size, width)
+        for number, line in enumerate(lines):
+            self.draw_line(x, baseline + number * (leading or size * 0.45), line, size)
+        return len(lines)
+
+    def _draw_shaped(self, x: float, baseline: float, text: str, size: float) -> float:
         self.set_text_shaping(True)
         self.set_font("NotoSans", size=size)
         natural = self.get_string_width(text)
-        if natural > width:
-            self.set_font_size(max(MIN_NAME_SIZE, size * width / natural))
-            natural = self.get_string_width(text)
         # cell() places text by its top; the baseline sits at about 0.8 of a line below it.
         line = self.font_size * 1.15
         self.set_xy(x - self.c_margin, baseline - line * 0.8)
@@ -288,6 +335,23 @@ def _country_table(pdf: PetitionPDF, counts: list[tuple[str, int]], paper: int) 
         pdf.text(x + column_width - pdf.get_string_width(f"{n:,}"), baseline, f"{n:,}")
 
 
+def _details_lines(pdf: PetitionPDF, row: SignerRow, width: float) -> list[tuple[list[str], float]]:
+    """The town, country and date under a name, as lines of pieces with their size. The town is
+    a piece of its own, so that a right-to-left town does not reorder the rest of the line."""
+    tail = f"{country_name(row.country)} · {_date(row.signed_at)}"
+    if not row.city:
+        size, lines = pdf.fit(tail, DETAIL_SIZE, width)
+        return [([line], size) for line in lines]
+    together = pdf.text_width(row.city, DETAIL_SIZE) + pdf.text_width(", " + tail, DETAIL_SIZE)
+    if together <= width:
+        return [([row.city, ", " + tail], DETAIL_SIZE)]
+    city_size, city_lines = pdf.fit(row.city + ",", DETAIL_SIZE, width)
+    tail_size, tail_lines = pdf.fit(tail, DETAIL_SIZE, width)
+    return [([line], city_size) for line in city_lines] + [
+        ([line], tail_size) for line in tail_lines
+    ]
+
+
 def _signer_list(
     pdf: PetitionPDF,
     rows: Iterable[SignerRow],
@@ -298,37 +362,38 @@ def _signer_list(
     pdf.paragraph("Signatures", size=14, style="B", gap=1)
     pdf.set_auto_page_break(False)
     column_width = (pdf.epw - COLUMN_GAP * (COLUMNS - 1)) / COLUMNS
-    entry = NAME_LINE + DETAIL_LINE + ENTRY_GAP
     bottom = pdf.h - PAGE_MARGIN - 8
     columns_top = pdf.get_y() + 3  # below the heading on the first page, the margin after
     column, y, number = 0, columns_top, 0
     pdf.set_font("NotoSans", size=NAME_SIZE)
     indent = pdf.get_string_width(f"{max(expected, 1):,}.") + 2
+    width = column_width - indent
     for number, row in enumerate(rows, start=1):
-        if y + entry > bottom:
+        name_size, name_lines = pdf.fit(row.name, NAME_SIZE, width)
+        details = _details_lines(pdf, row, width)
+        height = len(name_lines) * NAME_LINE + len(details) * DETAIL_LINE + ENTRY_GAP
+        if y + height > bottom:
             column += 1
             if column == COLUMNS:
                 pdf.add_page()
                 column, columns_top = 0, PAGE_MARGIN + 6
             y = columns_top
         x = PAGE_MARGIN + column * (column_width + COLUMN_GAP)
-        label = f"{number:,}."
         pdf.set_font("NotoSans", size=NAME_SIZE)
         pdf.set_text_color(*GREY)
-        pdf.text(x, y + NAME_LINE, label)
+        pdf.text(x, y + NAME_LINE, f"{number:,}.")
         pdf.set_text_color(0)
-        pdf.draw(x + indent, y + NAME_LINE, row.name, NAME_SIZE, column_width - indent)
-        # City apart from the rest, so that a right-to-left city does not reorder the line.
-        details = f"{country_name(row.country)} · {_date(row.signed_at)}"
-        baseline, end = y + NAME_LINE + DETAIL_LINE, x + column_width
+        for line in name_lines:
+            y += NAME_LINE
+            pdf.draw_line(x + indent, y, line, name_size)
         pdf.set_text_color(*GREY)
-        after = x + indent
-        if row.city:
-            after = pdf.draw(after, baseline, row.city, DETAIL_SIZE, (end - after) / 2)
-            details = ", " + details
-        pdf.draw(after, baseline, details, DETAIL_SIZE, end - after)
+        for pieces, size in details:
+            y += DETAIL_LINE
+            after = x + indent
+            for piece in pieces:
+                after = pdf.draw_line(after, y, piece, size)
         pdf.set_text_color(0)
-        y += entry
+        y += ENTRY_GAP
         if on_progress and number % PROGRESS_EVERY == 0:
             on_progress(number)
     if number == 0:

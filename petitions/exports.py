@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC
 from typing import BinaryIO
 
-from django.db import connection
+from django.db import connection, transaction
 from django_countries import countries
 
 from .models import Petition, Signature
@@ -33,7 +33,7 @@ def neutralise(value: str) -> str:
 
 
 def columns(include_email: bool) -> list[str]:
-    names = ["number", "name", "email", "city", "country", "confirmed_at", "source"]
+    names = ["number", "name", "email", "city", "country", "confirmed_at_utc", "source"]
     return names if include_email else [n for n in names if n != "email"]
 
 
@@ -49,15 +49,18 @@ def write_csv(
 ) -> int:
     """Write the CSV (UTF-8 with BOM) to a binary file; return the number of signatures."""
     out.write(BOM)
-    out.write((",".join(columns(include_email)) + "\n").encode())
     if connection.vendor == "postgresql":
+        out.write((",".join(columns(include_email)) + "\n").encode())
         return _copy_csv(petition, out, include_email)
     return _python_csv(petition, out, include_email, on_progress)
 
 
 def _python_csv(petition, out, include_email, on_progress) -> int:
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    writer = csv.writer(text, lineterminator="\n")
+    # With "\r\n" as the line end the csv module quotes a bare carriage return inside a cell,
+    # as COPY does; with "\n" it would not, and a reader would split the row.
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(columns(include_email))
     fields = ["name", "email", "city", "country", "verified_at", "source"]
     rows = (
         counted_signatures(petition)
@@ -73,7 +76,7 @@ def _python_csv(petition, out, include_email, on_progress) -> int:
         cells += [
             neutralise(city),
             countries.name(country) or country,
-            verified_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            verified_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if verified_at else "",
             source,
         ]
         writer.writerow(cells)
@@ -83,11 +86,12 @@ def _python_csv(petition, out, include_email, on_progress) -> int:
     return number
 
 
+FORMULA_CODES = ", ".join(str(ord(start)) for start in FORMULA_STARTS)
+
+
 def _neutralised_sql(column: str) -> str:
-    return (
-        f"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
-        f"THEN '''' || {column} ELSE {column} END"
-    )
+    # ascii() reads the first character's code: cheaper than comparing left(column, 1).
+    return f"CASE WHEN ascii({column}) IN ({FORMULA_CODES}) THEN '''' || {column} ELSE {column} END"
 
 
 def _copy_csv(petition: Petition, out: BinaryIO, include_email: bool) -> int:
@@ -99,7 +103,7 @@ def _copy_csv(petition: Petition, out: BinaryIO, include_email: bool) -> int:
         SELECT row_number() OVER (ORDER BY s.verified_at, s.id),
                {_neutralised_sql("s.name")}, {email}{_neutralised_sql("s.city")},
                coalesce(c.name, s.country),
-               to_char(s.verified_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               date_trunc('second', s.verified_at AT TIME ZONE 'UTC'),
                s.source
         FROM {table} s
         LEFT JOIN (VALUES {country_values}) AS c(code, name) ON c.code = s.country
@@ -108,7 +112,12 @@ def _copy_csv(petition: Petition, out: BinaryIO, include_email: bool) -> int:
     """  # noqa: S608 - identifiers are ours; every value goes through mogrify below
     params = [value for code, name in names for value in (code, str(name))]
     params += [petition.pk, Signature.Status.CONFIRMED]
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Sort a million rows in memory rather than on disk, and skip JIT compilation, which
+        # costs more than it saves here; both only for this transaction.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL DateStyle = 'ISO'")  # timestamps as 2025-03-01 12:01:00
         raw = cursor.cursor  # psycopg2's own cursor, for COPY
         sql = raw.mogrify(query, params).decode()
         raw.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", out)

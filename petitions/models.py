@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import uuid
 
 from django.conf import settings
@@ -162,10 +163,22 @@ class Signature(models.Model):
         return address.strip().lower()
 
 
+class PrivateStorage(FileSystemStorage):
+    """Documents with signers' names: kept under PRIVATE_MEDIA_ROOT, outside any public URL,
+    served only through staff views that check access. The folder is read from the settings
+    each time, so that tasks writing and views reading always agree."""
+
+    @property
+    def base_location(self):
+        return settings.PRIVATE_MEDIA_ROOT
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
 def private_storage() -> FileSystemStorage:
-    """Documents with signers' names: kept outside any public URL, served only through
-    staff views that check access."""
-    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT)
+    return PrivateStorage()
 
 
 class PaperBatch(models.Model):

@@ -15,7 +15,7 @@ from accounts import audit
 
 from . import documents, exports
 from .emails import send_templated_email
-from .models import Export, Presentation, Signature
+from .models import Export, Presentation, Signature, private_storage
 from .tokens import make_token
 
 log = logging.getLogger(__name__)
@@ -93,9 +93,9 @@ def requeue_unsent_confirmations(limit: int = 1000) -> int:
 
 
 def _private_path(folder: str, filename: str) -> tuple[str, Path]:
-    """A storage name and its path under PRIVATE_MEDIA_ROOT."""
+    """A storage name and its path in the private storage (PRIVATE_MEDIA_ROOT)."""
     name = f"{folder}/{filename}"
-    path = Path(settings.PRIVATE_MEDIA_ROOT) / name
+    path = Path(private_storage().path(name))
     path.parent.mkdir(parents=True, exist_ok=True)
     return name, path
 

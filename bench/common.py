@@ -1,0 +1,58 @@
+"""Shared set-up for the benchmarks: Django on the configured database, a petition with N
+confirmed signatures (seeded once and reused), and peak memory of a child process."""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+from petitions.models import Petition, Signature  # noqa: E402
+
+BENCH_SLUG = "bench-{n}"
+
+
+def petition_with(n: int) -> Petition:
+    """A petition with exactly n confirmed signatures, created on first use."""
+    from campaigns.models import Campaign
+
+    call_command("migrate", verbosity=0)
+    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    campaign = Campaign.objects.get(slug="run-for-your-life")
+    petition, _ = Petition.objects.get_or_create(
+        slug=BENCH_SLUG.format(n=n),
+        defaults={
+            "campaign": campaign,
+            "title": f"Benchmark petition ({n:,} signatures)",
+            "target": "The Government of the People's Republic of China",
+            "statement": "Benchmark.",
+            "goal": n,
+            "status": Petition.Status.OPEN,
+        },
+    )
+    have = Signature.objects.filter(petition=petition, status="confirmed").count()
+    if have != n:
+        Signature.objects.filter(petition=petition).delete()
+        Petition.objects.filter(pk=petition.pk).update(signature_count=0)
+        started = time.perf_counter()
+        call_command("seed_signatures", petition.slug, count=n, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        print(f"seeded {n:,} signatures in {time.perf_counter() - started:.1f} s")
+    petition.refresh_from_db()
+    return petition
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,0 +1,69 @@
+"""A member of staff logs in to the admin in a real browser and downloads the presentation PDF."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from accounts.models import User
+from petitions.models import Petition, Signature
+from tests.conftest import make_signature
+
+pytestmark = pytest.mark.browser
+
+USERNAME = "stella"
+PASSWORD = "a long and known test password"
+SIGNER = "Zoë Müller"
+EMAIL = "secret.signer@example.org"
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/")
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def test_a_superuser_downloads_the_presentation_pdf_from_the_petition_page(
+    page: Page, petition: Petition, tmp_path: Path
+) -> None:
+    User.objects.create_superuser(USERNAME, "stella@example.org", PASSWORD)
+    make_signature(
+        petition,
+        EMAIL,
+        name=SIGNER,
+        country="DE",
+        city="Köln",
+        status=Signature.Status.CONFIRMED,
+        verified_at=timezone.now() - timedelta(hours=1),
+    )
+
+    log_in(page, USERNAME, PASSWORD)
+    page.goto(reverse("admin:petitions_petition_change", args=[petition.pk]))
+    expect(page.get_by_role("heading", level=2, name=petition.title)).to_be_visible()
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Presentation PDF").click()
+    download = info.value
+
+    assert download.suggested_filename == f"{petition.slug}.pdf"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    assert path.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert SIGNER in text
+    assert "Köln" in text
+    assert EMAIL not in text and "@" not in text
