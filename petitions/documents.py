@@ -8,6 +8,8 @@ shaping (Arabic, Hebrew: joining and right-to-left order) go through the slower 
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -47,8 +49,23 @@ class SignerRow:
     signed_at: datetime
 
 
+@functools.cache
 def country_name(code: str) -> str:
     return countries.name(code) or code
+
+
+class _SubsetCodes(dict):
+    """{code point: glyph code in the font's subset}, for str.translate(); picking a character
+    the first time adds its glyph to the subset that is embedded."""
+
+    def __init__(self, font) -> None:
+        super().__init__()
+        self.font = font
+
+    def __missing__(self, code_point: int) -> str | None:
+        code = self.font.subset.pick(code_point)
+        value = self[code_point] = None if code is None else chr(code)
+        return value
 
 
 class PetitionPDF(FPDF):
@@ -62,14 +79,20 @@ class PetitionPDF(FPDF):
         # The same data gives the same document: no clock in the file.
         self.set_creation_date(created)
         self.set_producer("Safe Passage")
-        self.alias_nb_pages()
+        self.alias_nb_pages("{total_pages}")  # room for five digits
         self._char_family: dict[str, str] = {}
+        self._runs_cache: dict[str, list[tuple[str, str]]] = {}
+        self._batch: list[str] | None = None
+        self._codes: dict[int, _SubsetCodes] = {}
+        self._tail_widths: dict[str, float] = {}
+        self._glyphs: dict[int, dict[tuple, tuple[int | None, int]]] = {}
         self._coverage: list[tuple[str, dict]] = []
         for (family, style), path in static_fonts().items():
             self.add_font(family, style, str(path))
         for source in SOURCES:
             self._coverage.append((source.family, self.fonts[source.family.lower()].cmap))
         self._cmaps = dict(self._coverage)
+        self._widths = {family: self.fonts[family.lower()].cw for family, _ in self._coverage}
         self._shaping = shaping_families()
         self.set_fallback_fonts([s.family for s in SOURCES[1:]], exact_match=False)
         self.set_font("NotoSans", size=10)
@@ -91,7 +114,7 @@ class PetitionPDF(FPDF):
         self.set_font("NotoSans", size=7.5)
         self.set_text_color(*GREY)
         self.set_xy(PAGE_MARGIN, -12)
-        self.cell(self.epw, 5, f"Page {self.page_no()} of {{nb}}", align="C")
+        self.cell(self.epw, 5, f"Page {self.page_no()} of {{total_pages}}", align="C")
         self.set_text_color(0)
 
     # Text in any script ------------------------------------------------------------------
@@ -101,7 +124,8 @@ class PetitionPDF(FPDF):
         family = self._char_family.get(key)
         if family is None:
             code = ord(char)
-            if 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF:  # Han
+            # CJK punctuation, kana and Han: in the name's language (see runs())
+            if 0x3000 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF:
                 order = [(cjk, self._cmaps[cjk]), *self._coverage]
             else:
                 order = self._coverage
@@ -112,6 +136,16 @@ class PetitionPDF(FPDF):
     def runs(self, text: str) -> list[tuple[str, str]]:
         """Split text into (font family, piece) runs; spaces stay with the run they follow.
         Han characters take Korean glyphs in a Korean name, Japanese in a Japanese one."""
+        if text.isascii():
+            return [("NotoSans", text)] if text else []
+        cached = self._runs_cache.get(text)
+        if cached is None:
+            if len(self._runs_cache) > 4096:  # the same texts come back within an entry
+                self._runs_cache.clear()
+            cached = self._runs_cache[text] = self._split_runs(text)
+        return cached
+
+    def _split_runs(self, text: str) -> list[tuple[str, str]]:
         cjk = "NotoSansSC"
         if any("\uac00" <= ch <= "\ud7a3" for ch in text):
             cjk = "NotoSansKR"
@@ -134,20 +168,23 @@ class PetitionPDF(FPDF):
         return any(family in self._shaping for family, _ in runs)
 
     def runs_width(self, runs: list[tuple[str, str]], size: float) -> float:
-        width = 0.0
+        """Width in mm, summed from the fonts' advance widths (FPDF.get_string_width() parses
+        each string for markup and fallbacks: too slow for a hundred thousand names)."""
+        units = 0
         for family, piece in runs:
-            self.set_font(family, size=size)
-            width += self.get_string_width(piece)
-        return width
+            units += sum(map(self._widths[family].__getitem__, map(ord, piece)))
+        return units * size * 0.001 / self.k
 
     def text_width(self, text: str, size: float) -> float:
-        runs = self.runs(text)
-        if not self.needs_shaping(runs):
-            return self.runs_width(runs, size)
-        self.set_text_shaping(True)
-        self.set_font("NotoSans", size=size)
-        width = self.get_string_width(text)
-        self.set_text_shaping(False)
+        """Width in mm. For scripts that are shaped this is the sum of the letters' own widths,
+        a close and slightly generous guess (joined forms are narrower), good for fitting."""
+        return self.runs_width(self.runs(text), size)
+
+    def tail_width(self, text: str) -> float:
+        """Width of ", country · date" under a name: few distinct values, so remembered."""
+        width = self._tail_widths.get(text)
+        if width is None:
+            width = self._tail_widths[text] = self.text_width(text, DETAIL_SIZE)
         return width
 
     def fit(self, text: str, size: float, width: float) -> tuple[float, list[str]]:
@@ -185,16 +222,62 @@ class PetitionPDF(FPDF):
                 high = middle - 1
         return low
 
-    def draw_line(self, x: float, baseline: float, text: str, size: float) -> float:
-        """Draw text at a baseline in the font that has each character; return where it ends."""
+    def draw_line(
+        self,
+        x: float,
+        baseline: float,
+        text: str,
+        size: float,
+        grey: bool = False,
+        measure: bool = True,
+    ) -> float:
+        """Draw text at a baseline in the font that has each character; return where it ends.
+        Runs in scripts that need it (Arabic, Hebrew) are shaped: joined, right to left.
+
+        Between begin_text() and end_text() the operators gather in one text object; that and
+        writing them directly (not through FPDF.text()/cell(), which parse every string for
+        markup, fallbacks and bidirectional runs) is what makes 100,000 names take seconds."""
+        standalone = self._batch is None
+        if standalone:
+            self.begin_text()
+        ops = self._batch
+        ops.append("0.353 g" if grey else "0 g")
+        y = (self.h - baseline) * self.k
         runs = self.runs(text)
-        if self.needs_shaping(runs):
-            return self._draw_shaped(x, baseline, text, size)
-        for family, piece in runs:
-            self.set_font(family, size=size)
-            self.text(x, baseline, piece)
-            x += self.get_string_width(piece)
+        for index, (family, piece) in enumerate(runs, start=1):
+            font = self.fonts[family.lower()]
+            if self._batch_font != (font.i, size):
+                self._batch_font = (font.i, size)
+                ops.append(self._set_font_for_page(font, size, wrap_in_text_object=False))
+            if family in self._shaping:
+                x = self._shaped_ops(ops, font, size, x, baseline, piece)
+            else:
+                ops.append(f"1 0 0 1 {x * self.k:.2f} {y:.2f} Tm {self._encode(font, piece)}")
+                if measure or index < len(runs):  # where the line ends is not always wanted
+                    x += self.runs_width([(family, piece)], size)
+        if standalone:
+            self.end_text()
         return x
+
+    def _encode(self, font, text: str) -> str:
+        """A string operand of glyph codes in the font's subset, as font.encode_text() makes,
+        through str.translate() and a table that picks each new character once."""
+        table = self._codes.get(font.i)
+        if table is None:
+            table = self._codes[font.i] = _SubsetCodes(font)
+        return f"({font.escape_text(text.translate(table))}) Tj"
+
+    def begin_text(self) -> None:
+        # q/Q around the text object restore the colour and font fpdf2 believes are set.
+        self._batch = ["q", "BT"]
+        self._batch_font = None
+        self._font_was_set = self.current_font_is_set_on_page
+
+    def end_text(self) -> None:
+        ops, self._batch = self._batch, None
+        self._out(" ".join([*ops, "ET", "Q"]))
+        # Q restored the font that was set before the batch, and so whether one was set.
+        self.current_font_is_set_on_page = self._font_was_set
 
     def draw(
         self, x: float, baseline: float, text: str, size: float, width: float, leading: float = 0
@@ -205,19 +288,71 @@ class PetitionPDF(FPDF):
             self.draw_line(x, baseline + number * (leading or size * 0.45), line, size)
         return len(lines)
 
-    def _draw_shaped(self, x: float, baseline: float, text: str, size: float) -> float:
-        self.set_text_shaping(True)
-        self.set_font("NotoSans", size=size)
-        natural = self.get_string_width(text)
-        # cell() places text by its top; the baseline sits at about 0.8 of a line below it.
-        line = self.font_size * 1.15
-        self.set_xy(x - self.c_margin, baseline - line * 0.8)
-        self.cell(natural + 2 * self.c_margin, line, text, align="L")
-        self.set_text_shaping(False)
-        # cell() may have switched to a fallback font in the page's text state without fpdf2
-        # noting it; make the next text() set its font again.
-        self.current_font_is_set_on_page = False
-        return x + natural
+    def _shaped_ops(
+        self, ops: list[str], font, size: float, x: float, baseline: float, piece: str
+    ) -> float:
+        """Shape one run with HarfBuzz and add its glyphs, in visual order, as fpdf2's
+        Fragment.render_with_text_shaping() does; return where it ends."""
+        scale = font.scale * size / 1000 / self.k
+        y = (self.h - baseline) * self.k
+        ops.append(f"1 0 0 1 {x * self.k:.2f} {y:.2f} Tm")
+        pending: list[str] = []
+        position = x
+
+        def flush() -> None:
+            if pending:
+                ops.append(f"({font.escape_text(''.join(pending))}) Tj")
+                pending.clear()
+
+        for code, x_advance, x_offset, y_offset, moved in self._shape(font, size, piece):
+            if moved:
+                flush()
+                ops.append(
+                    f"1 0 0 1 {(position + x_offset * scale) * self.k:.2f} "
+                    f"{y + y_offset * scale * self.k:.2f} Tm"
+                )
+            pending.append(chr(code))
+            position += x_advance * scale
+            if moved:
+                flush()
+                ops.append(f"1 0 0 1 {position * self.k:.2f} {y:.2f} Tm")
+        flush()
+        return position
+
+    def _shape(self, font, size: float, piece: str):
+        """(subset code, x advance, x offset, y offset, needs positioning) for each glyph, as
+        fpdf2's TTFFont.shape_text() gives, with each glyph's subset code and width looked up
+        once per document rather than once per use."""
+        infos, positions = font.perform_harfbuzz_shaping(piece, size, {"features": {}})
+        # The characters each cluster stands for, given to the first glyph of the cluster (so
+        # that the text can be copied and searched), as shape_text() does.
+        starts = sorted({int(info.cluster) for info in infos})
+        owned: dict[int, list[int]] = {}
+        for index, char in enumerate(piece):
+            owner = starts[max(0, bisect.bisect_right(starts, index) - 1)]
+            owned.setdefault(owner, []).append(ord(char))
+        glyphs = self._glyphs.setdefault(font.i, {})
+        for info, position in zip(infos, positions, strict=True):
+            unicode = tuple(owned.pop(info.cluster, ()))
+            known = glyphs.get((info.codepoint, unicode))
+            if known is None:
+                name = font.ttfont.getGlyphName(info.codepoint)
+                width = round(font.scale * font.ttfont["hmtx"].metrics[name][0])
+                glyph = font.subset.get_glyph(
+                    glyph=info.codepoint, unicode=unicode, glyph_name=name, glyph_width=width
+                )
+                code = None if glyph is None else font.subset.pick_glyph(glyph)
+                known = glyphs[(info.codepoint, unicode)] = (code, width)
+            code, width = known
+            if code is None:
+                continue
+            moved = bool(
+                position.x_offset
+                or position.y_offset
+                or position.y_advance
+                or width != position.x_advance
+            )
+            yield code, position.x_advance, position.x_offset, position.y_offset, moved
 
     def paragraph(self, text: str, size: float = 10, style: str = "", gap: float = 2) -> None:
         self.set_text_shaping(True)
@@ -254,7 +389,22 @@ def _date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = timezone.localtime(value).date()
+    return _day(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(value: date) -> str:
     return f"{value.day} {value:%B %Y}"
+
+
+def _short_date(value: datetime | None) -> str:
+    """A date in the list of signers: "24 Oct 2026", short enough to share a line."""
+    return _short_day(timezone.localtime(value).date()) if value else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_day(value: date) -> str:
+    return f"{value.day} {value:%b %Y}"
 
 
 def _cover(
@@ -338,11 +488,11 @@ def _country_table(pdf: PetitionPDF, counts: list[tuple[str, int]], paper: int) 
 def _details_lines(pdf: PetitionPDF, row: SignerRow, width: float) -> list[tuple[list[str], float]]:
     """The town, country and date under a name, as lines of pieces with their size. The town is
     a piece of its own, so that a right-to-left town does not reorder the rest of the line."""
-    tail = f"{country_name(row.country)} · {_date(row.signed_at)}"
+    tail = f"{country_name(row.country)} · {_short_date(row.signed_at)}"
     if not row.city:
         size, lines = pdf.fit(tail, DETAIL_SIZE, width)
         return [([line], size) for line in lines]
-    together = pdf.text_width(row.city, DETAIL_SIZE) + pdf.text_width(", " + tail, DETAIL_SIZE)
+    together = pdf.text_width(row.city, DETAIL_SIZE) + pdf.tail_width(", " + tail)
     if together <= width:
         return [([row.city, ", " + tail], DETAIL_SIZE)]
     city_size, city_lines = pdf.fit(row.city + ",", DETAIL_SIZE, width)
@@ -379,20 +529,18 @@ def _signer_list(
                 column, columns_top = 0, PAGE_MARGIN + 6
             y = columns_top
         x = PAGE_MARGIN + column * (column_width + COLUMN_GAP)
-        pdf.set_font("NotoSans", size=NAME_SIZE)
-        pdf.set_text_color(*GREY)
-        pdf.text(x, y + NAME_LINE, f"{number:,}.")
-        pdf.set_text_color(0)
+        pdf.begin_text()
+        pdf.draw_line(x, y + NAME_LINE, f"{number:,}.", NAME_SIZE, grey=True)
         for line in name_lines:
             y += NAME_LINE
-            pdf.draw_line(x + indent, y, line, name_size)
-        pdf.set_text_color(*GREY)
+            pdf.draw_line(x + indent, y, line, name_size, measure=False)
         for pieces, size in details:
             y += DETAIL_LINE
             after = x + indent
-            for piece in pieces:
-                after = pdf.draw_line(after, y, piece, size)
-        pdf.set_text_color(0)
+            for index, piece in enumerate(pieces, start=1):
+                last = index == len(pieces)
+                after = pdf.draw_line(after, y, piece, size, grey=True, measure=not last)
+        pdf.end_text()
         y += ENTRY_GAP
         if on_progress and number % PROGRESS_EVERY == 0:
             on_progress(number)
