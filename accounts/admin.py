@@ -32,13 +32,9 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "organisation"]
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor", "organisation", "action", "target"]
-    list_filter = ["action"]
-    date_hierarchy = "created_at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what happened: anyone allowed to see them reads them; nobody edits them."""
 
-    # The audit log is read-only, for everyone.
     def has_add_permission(self, request):
         return False
 
@@ -47,6 +43,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "actor", "organisation", "action", "target"]
+    list_filter = ["action"]
+    date_hierarchy = "created_at"
 
 
 class OrganisationScopedAdmin(admin.ModelAdmin):

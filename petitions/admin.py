@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts import audit
-from accounts.admin import OrganisationScopedAdmin
+from accounts.admin import OrganisationScopedAdmin, ReadOnlyAdmin
 
 from . import delivery, documents, exports, signing
 from .access import can_present, can_see_emails, get_petition_for_staff, staff_role
@@ -273,7 +273,7 @@ class PetitionAdmin(OrganisationScopedAdmin):
 
 
 @admin.register(Presentation)
-class PresentationAdmin(OrganisationScopedAdmin):
+class PresentationAdmin(OrganisationScopedAdmin, ReadOnlyAdmin):
     organisation_path = "petition__campaign__organisation"
     list_display = [
         "petition",
@@ -286,15 +286,6 @@ class PresentationAdmin(OrganisationScopedAdmin):
     ]
     list_filter = ["status"]
     readonly_fields = [f.name for f in Presentation._meta.fields] + ["document_link"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Document")
     def document_link(self, presentation: Presentation) -> str:

@@ -48,9 +48,22 @@ def manager(organisation) -> User:
 
 
 @pytest.fixture
+def viewer(organisation) -> User:
+    """Vera may look, but never at signers' email addresses."""
+    return _member("vera", organisation, Membership.Role.VIEWER)
+
+
+@pytest.fixture
 def outsider(other_organisation) -> User:
     """Oscar belongs to another organisation and must see nothing of ours."""
     return _member("oscar", other_organisation, Membership.Role.OWNER)
+
+
+@pytest.fixture
+def private_media(settings, tmp_path):
+    """Documents go to tmp_path: tasks and views both read the setting when they run."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    return tmp_path
 
 
 @pytest.fixture

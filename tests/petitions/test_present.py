@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AuditEvent, Membership, User
+from accounts.models import AuditEvent, User
 from petitions import delivery, documents, signing
 from petitions.models import Petition, Presentation, Signature
 from petitions.tokens import make_token
@@ -25,20 +25,8 @@ PRESENTED = {
 FORM_DATA = {**PRESENTED, "presented_on": "2025-06-20"}
 
 
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    """Documents go to tmp_path: tasks and views both read the setting when they run."""
-    settings.PRIVATE_MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def viewer(organisation) -> User:
-    user = User.objects.create_user(
-        "vera", "vera@example.org", "correct horse battery", is_staff=True
-    )
-    Membership.objects.create(user=user, organisation=organisation, role=Membership.Role.VIEWER)
-    return user
+# Presentation documents and exports are written under a temporary PRIVATE_MEDIA_ROOT.
+pytestmark = pytest.mark.usefixtures("private_media")
 
 
 @pytest.fixture

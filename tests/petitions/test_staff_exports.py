@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from accounts.models import AuditEvent, Membership, User
+from accounts.models import AuditEvent, User
 from campaigns.models import Campaign
 from petitions import delivery
 from petitions.models import Export, Petition, Presentation, Signature
@@ -29,21 +29,8 @@ SIGNERS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    """Documents go to tmp_path: tasks and views both read the setting when they run."""
-    settings.PRIVATE_MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def viewer(organisation) -> User:
-    """Vera may look, but never at signers' email addresses."""
-    user = User.objects.create_user(
-        "vera", "vera@example.org", "correct horse battery", is_staff=True
-    )
-    Membership.objects.create(user=user, organisation=organisation, role=Membership.Role.VIEWER)
-    return user
+# Presentation documents and exports are written under a temporary PRIVATE_MEDIA_ROOT.
+pytestmark = pytest.mark.usefixtures("private_media")
 
 
 @pytest.fixture
