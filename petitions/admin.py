@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -22,15 +23,38 @@ from .access import can_present, can_see_emails, get_petition_for_staff, staff_r
 from .models import Demand, Export, PaperBatch, Petition, Presentation, Signature
 
 
-class DemandInline(admin.TabularInline):
+def _presented(petition: Petition | None) -> bool:
+    return petition is not None and petition.status == Petition.Status.PRESENTED
+
+
+class FrozenOncePresentedInline(admin.TabularInline):
+    """What was handed over stays as it was: once presented, the inline is read-only."""
+
+    def has_add_permission(self, request, obj=None):
+        return not _presented(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not _presented(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _presented(obj) and super().has_delete_permission(request, obj)
+
+
+class DemandInline(FrozenOncePresentedInline):
     model = Demand
-    extra = 1
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}}
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 0 if obj is not None and obj.demands.exists() else 1
 
 
-class PaperBatchInline(admin.TabularInline):
+class PaperBatchInline(FrozenOncePresentedInline):
     model = PaperBatch
     fields = ["count", "received_on", "location", "note", "recorded_by"]
     readonly_fields = ["recorded_by"]
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 1, "cols": 30})}
+    }
     extra = 0
 
 
@@ -59,7 +83,9 @@ def _presentation_link(presentation: Presentation) -> str:
 
 class PresentForm(forms.Form):
     presented_on = forms.DateField(
-        initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+        initial=timezone.localdate,
+        # A browser's date box takes and gives ISO dates only.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     place = forms.CharField(max_length=200, help_text="e.g. the Chinese Embassy, London")
     recipient = forms.CharField(max_length=200, help_text="Who received it.")
@@ -108,12 +134,14 @@ class PetitionAdmin(OrganisationScopedAdmin):
             ]
         )
 
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if _presented(obj) else super().get_prepopulated_fields(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.status == Petition.Status.PRESENTED:
-            # A presented petition stays presented: its document was handed over.
-            readonly += ["status", "opens_at", "closes_at"]
-        return readonly
+        if _presented(obj):
+            # A presented petition stays as it was handed over, and the public page with it.
+            return [f.name for f in Petition._meta.fields if f.name != "id"]
+        return super().get_readonly_fields(request, obj)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is PaperBatch:
@@ -238,14 +266,22 @@ class PetitionAdmin(OrganisationScopedAdmin):
         form = PresentForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                delivery.present_petition(petition, user=request.user, **form.cleaned_data)
+                presentation = delivery.present_petition(
+                    petition, user=request.user, **form.cleaned_data
+                )
             except delivery.AlreadyPresented as exc:
                 self.message_user(request, str(exc), messages.WARNING)
             else:
+                presentation.refresh_from_db()
+                document = (
+                    "The presentation document is ready under Presentations below."
+                    if presentation.status == Presentation.Status.READY
+                    else "The presentation document is being built and will appear under "
+                    "Presentations below."
+                )
                 self.message_user(
                     request,
-                    "Marked as presented; signing is closed. The presentation document is being "
-                    "built and will appear under Presentations below.",
+                    f"Marked as presented; signing is closed. {document}",
                     messages.SUCCESS,
                 )
             return redirect("admin:petitions_petition_change", petition.pk)
@@ -285,7 +321,11 @@ class PresentationAdmin(OrganisationScopedAdmin, ReadOnlyAdmin):
         "document_link",
     ]
     list_filter = ["status"]
-    readonly_fields = [f.name for f in Presentation._meta.fields] + ["document_link"]
+    # The stored file is offered through document_link (which checks access), never by path.
+    exclude = ["document"]
+    readonly_fields = [f.name for f in Presentation._meta.fields if f.name != "document"] + [
+        "document_link"
+    ]
 
     @admin.display(description="Document")
     def document_link(self, presentation: Presentation) -> str:

@@ -370,3 +370,43 @@ def test_a_document_still_building_cannot_be_downloaded(client, owner, signed_pe
     response = client.get(reverse("admin:petitions_presentation_document", args=[presentation.pk]))
 
     assert response.status_code == 404
+
+
+def test_the_present_form_starts_with_todays_date_in_the_date_box(client, owner, signed_petition):
+    client.force_login(owner)
+
+    page = client.get(present_url(signed_petition)).content.decode()
+
+    assert f'value="{timezone.localdate().isoformat()}"' in page
+
+
+def test_a_presented_petition_is_frozen_in_the_admin(client, superuser, signed_petition):
+    present(signed_petition, superuser)
+    client.force_login(superuser)
+    change = reverse("admin:petitions_petition_change", args=[signed_petition.pk])
+
+    page = client.get(change).content.decode()
+
+    assert 'name="title"' not in page and 'name="status"' not in page
+    assert 'name="paper_batches-0-count"' not in page
+    assert 'name="demands-0-text"' not in page
+    client.post(change, {"title": "Changed afterwards", "status": "open"})
+    signed_petition.refresh_from_db()
+    assert signed_petition.title != "Changed afterwards"
+    assert signed_petition.status == Petition.Status.PRESENTED
+    assert signed_petition.paper_count == 5
+
+
+def test_the_presentation_page_offers_the_document_only_through_the_checked_view(
+    client, superuser, signed_petition
+):
+    presentation = present(signed_petition, superuser)
+    client.force_login(superuser)
+
+    page = client.get(
+        reverse("admin:petitions_presentation_change", args=[presentation.pk])
+    ).content.decode()
+
+    assert reverse("admin:petitions_presentation_document", args=[presentation.pk]) in page
+    assert f'href="/{presentation.document.name}"' not in page
+    assert presentation.document.name not in page
