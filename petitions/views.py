@@ -133,10 +133,33 @@ def petition_data(request: HttpRequest, petition: Petition) -> dict:
     }
 
 
+def public_json(data: dict) -> JsonResponse:
+    """Public, read-only JSON: any site may read it (no cookies are involved), and caches may
+    keep it a few seconds, serving a stale copy while they fetch a fresh one."""
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "public, max-age=5, stale-while-revalidate=30"
+    return response
+
+
 @require_GET
 def detail_json(request: HttpRequest, slug: str) -> JsonResponse:
+    return public_json(petition_data(request, get_public_petition(slug)))
+
+
+@require_GET
+def count_json(request: HttpRequest, slug: str) -> JsonResponse:
+    """The count alone, small enough for every open petition page to poll."""
     petition = get_public_petition(slug)
-    return JsonResponse(petition_data(request, petition), json_dumps_params={"ensure_ascii": False})
+    return public_json(
+        {
+            "slug": petition.slug,
+            "signature_count": petition.total_count,
+            "goal": petition.goal,
+            "progress_percent": petition.progress_percent,
+            "accepting_signatures": petition.is_accepting_signatures,
+        }
+    )
 
 
 @require_GET

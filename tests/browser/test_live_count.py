@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import pytest
+from django.db.models import F
+
+from petitions.models import Petition
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_count_rises_on_an_open_page_without_a_reload(page, live_server, petition):
+    page.goto(live_server.url + petition.get_absolute_url())
+    count = page.locator(".signature-count")
+    assert count.inner_text() == "0"
+    page.evaluate("window.loadedOnce = true")  # gone if the page reloads
+
+    Petition.objects.filter(pk=petition.pk).update(signature_count=F("signature_count") + 1234)
+
+    page.wait_for_function(
+        "document.querySelector('.signature-count').textContent === '1,234'", timeout=15_000
+    )
+    assert page.evaluate("window.loadedOnce") is True
+    assert page.locator(".signature-word").inner_text() == "signatures"
+    assert page.locator(".progress").get_attribute("aria-valuenow") == "100"
