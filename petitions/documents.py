@@ -98,8 +98,6 @@ class PetitionPDF(FPDF):
         self.set_font("NotoSans", size=10)
 
     def header(self) -> None:
-        if self.page_no() == 1:
-            return
         self.set_text_shaping(True)
         self.set_font("NotoSans", size=7.5)
         self.set_text_color(*GREY)

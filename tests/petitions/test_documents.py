@@ -374,7 +374,7 @@ def test_it_counts_signatures_by_country(petition, tmp_path):
 # Page numbers ------------------------------------------------------------------------------
 
 
-def test_every_page_says_page_x_of_y(petition, tmp_path):
+def test_every_page_has_the_running_header_and_says_page_x_of_y(petition, tmp_path):
     # Enough signers to fill the three columns of more than one page.
     Signature.objects.bulk_create(
         Signature(
@@ -395,8 +395,10 @@ def test_every_page_says_page_x_of_y(petition, tmp_path):
     assert rows == 240
     pages = page_count(path)
     assert pages >= 4  # cover, countries, and the list over at least two pages
+    header = f"{petition.title} — {petition.campaign.organisation.name}"
     for page in range(1, pages + 1):
         assert f"Page {page} of {pages}" in page_text(path, page), f"page {page}"
+        assert header in page_text(path, page), f"no header on page {page}"
     assert len(re.findall(r"Page \d+ of \d+", pdf_text(path))) == pages
     # Numbered 1..N across the pages, each with its own signer.
     assert numbered_entries(path) == [(n, f"Signer Number {n}") for n in range(1, 241)]
