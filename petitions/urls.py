@@ -1,13 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import api, views
 
 app_name = "petitions"
 
 urlpatterns = [
     path("petitions/<slug:slug>/", views.detail, name="detail"),
-    path("petitions/<slug:slug>.json", views.detail_json, name="detail_json"),
-    path("petitions/<slug:slug>/count.json", views.count_json, name="count_json"),
+    path("petitions.json", api.petitions_json, name="list_json"),
+    path("api/openapi.json", api.openapi_json, name="openapi"),
+    path("petitions/<slug:slug>.json", api.detail_json, name="detail_json"),
+    path("petitions/<slug:slug>/count.json", api.count_json, name="count_json"),
     path("petitions/<slug:slug>/sign/", views.sign, name="sign"),
     path("petitions/<slug:slug>/signed/", views.signed, name="signed"),
     path("petitions/<slug:slug>/thanks/", views.thanks, name="thanks"),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -104,62 +104,6 @@ def last_presentation(petition: Petition) -> Presentation | None:
     if petition.status != Petition.Status.PRESENTED:
         return None
     return petition.presentations.filter(status=Presentation.Status.READY).first()
-
-
-def petition_data(request: HttpRequest, petition: Petition) -> dict:
-    presentation = last_presentation(petition)
-    return {
-        "slug": petition.slug,
-        "title": petition.title,
-        "campaign": petition.campaign.slug,
-        "target": petition.target,
-        "status": petition.status,
-        "goal": petition.goal,
-        "signature_count": petition.total_count,
-        "online_signature_count": petition.signature_count,
-        "paper_signature_count": petition.paper_count,
-        "accepting_signatures": petition.is_accepting_signatures,
-        "opens_at": petition.opens_at,
-        "closes_at": petition.closes_at,
-        "presented": presentation
-        and {
-            "on": presentation.presented_on,
-            "place": presentation.place,
-            "recipient": presentation.recipient,
-            "signature_count": presentation.total_count,
-            "document_sha256": presentation.sha256,
-        },
-        "url": request.build_absolute_uri(petition.get_absolute_url()),
-    }
-
-
-def public_json(data: dict) -> JsonResponse:
-    """Public, read-only JSON: any site may read it (no cookies are involved), and caches may
-    keep it a few seconds, serving a stale copy while they fetch a fresh one."""
-    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
-    response["Access-Control-Allow-Origin"] = "*"
-    response["Cache-Control"] = "public, max-age=5, stale-while-revalidate=30"
-    return response
-
-
-@require_GET
-def detail_json(request: HttpRequest, slug: str) -> JsonResponse:
-    return public_json(petition_data(request, get_public_petition(slug)))
-
-
-@require_GET
-def count_json(request: HttpRequest, slug: str) -> JsonResponse:
-    """The count alone, small enough for every open petition page to poll."""
-    petition = get_public_petition(slug)
-    return public_json(
-        {
-            "slug": petition.slug,
-            "signature_count": petition.total_count,
-            "goal": petition.goal,
-            "progress_percent": petition.progress_percent,
-            "accepting_signatures": petition.is_accepting_signatures,
-        }
-    )
 
 
 @require_GET

@@ -1,0 +1,355 @@
+"""The public, read-only JSON API: petitions, one petition, its count, and its OpenAPI description.
+
+Everything here is public data (never a signer's name or address), open to any site (CORS) and
+cacheable for a few seconds, so that a cache in front absorbs a crowd of watchers.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from .models import Petition, Presentation, Signature
+from .views import get_public_petition
+
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+LISTED_STATUSES = [Petition.Status.OPEN, Petition.Status.CLOSED, Petition.Status.PRESENTED]
+
+
+def public_api(view):
+    """GET only, answering 405 to any other method. CSRF checks are for requests that change
+    something; these change nothing and set no cookie, so they are exempt (else a POST would
+    get CSRF's 403 before the 405)."""
+    return csrf_exempt(require_GET(view))
+
+
+def public_json(data: dict, status: int = 200) -> JsonResponse:
+    """Any site may read it (no cookies are involved), and caches may keep it a few seconds,
+    serving a stale copy while they fetch a fresh one."""
+    response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "public, max-age=5, stale-while-revalidate=30"
+    return response
+
+
+def _presentation(petition: Petition) -> Presentation | None:
+    if petition.status != Petition.Status.PRESENTED:
+        return None
+    ready = [p for p in petition.presentations.all() if p.status == Presentation.Status.READY]
+    return ready[0] if ready else None
+
+
+def signatures_by_country(petition: Petition) -> dict[str, int]:
+    """Counted online signatures by ISO country code. Kept a minute per count: a new count is
+    a new cache key, so it is never staler than the count beside it."""
+    key = f"by-country:{petition.pk}:{petition.signature_count}"
+    counts = cache.get(key)
+    if counts is None:
+        rows = (
+            Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
+            .values_list("country")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "country")
+        )
+        counts = {country: n for country, n in rows}
+        cache.set(key, counts, 60)
+    return counts
+
+
+def petition_data(request: HttpRequest, petition: Petition) -> dict:
+    presentation = _presentation(petition)
+    url = request.build_absolute_uri
+    return {
+        "slug": petition.slug,
+        "title": petition.title,
+        "campaign": petition.campaign.slug,
+        "campaign_title": petition.campaign.title,
+        "organisation": petition.campaign.organisation.name,
+        "target": petition.target,
+        "status": petition.status,
+        "accepting_signatures": petition.is_accepting_signatures,
+        "goal": petition.goal,
+        "signature_count": petition.total_count,
+        "online_signature_count": petition.signature_count,
+        "paper_signature_count": petition.paper_count,
+        "opens_at": petition.opens_at,
+        "closes_at": petition.closes_at,
+        "presented": presentation
+        and {
+            "on": presentation.presented_on,
+            "place": presentation.place,
+            "recipient": presentation.recipient,
+            "signature_count": presentation.total_count,
+            "document_sha256": presentation.sha256,
+        },
+        "url": url(petition.get_absolute_url()),
+        "json_url": url(reverse("petitions:detail_json", args=[petition.slug])),
+        "count_url": url(reverse("petitions:count_json", args=[petition.slug])),
+    }
+
+
+def _public_petitions():
+    ready = Presentation.objects.filter(status=Presentation.Status.READY)
+    return (
+        Petition.objects.public()
+        .select_related("campaign__organisation")
+        .prefetch_related(Prefetch("presentations", queryset=ready))
+    )
+
+
+@public_api
+def detail_json(request: HttpRequest, slug: str) -> JsonResponse:
+    petition = get_public_petition(slug)
+    data = petition_data(request, petition)
+    data["signatures_by_country"] = signatures_by_country(petition)
+    return public_json(data)
+
+
+@public_api
+def count_json(request: HttpRequest, slug: str) -> JsonResponse:
+    """The count alone, small enough for every open petition page to poll."""
+    petition = get_public_petition(slug)
+    return public_json(
+        {
+            "slug": petition.slug,
+            "signature_count": petition.total_count,
+            "goal": petition.goal,
+            "progress_percent": petition.progress_percent,
+            "accepting_signatures": petition.is_accepting_signatures,
+        }
+    )
+
+
+def _positive(request: HttpRequest, name: str, default: int, maximum: int) -> int:
+    raw = request.GET.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise ValueError(f"{name} must be a whole number from 1 to {maximum}")
+    return int(raw)
+
+
+@public_api
+def petitions_json(request: HttpRequest) -> JsonResponse:
+    """Public petitions, newest first; ?status=open|closed|presented, ?campaign=<slug>,
+    ?page=N and ?page_size=N (at most 100)."""
+    try:
+        page = _positive(request, "page", 1, 10**6)
+        size = _positive(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
+        status = request.GET.get("status", "")
+        if status and status not in LISTED_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(LISTED_STATUSES)}")
+    except ValueError as exc:
+        return public_json({"error": str(exc)}, status=400)
+    petitions = _public_petitions().order_by("-opens_at", "-pk")
+    if status:
+        petitions = petitions.filter(status=status)
+    if campaign := request.GET.get("campaign", ""):
+        petitions = petitions.filter(campaign__slug=campaign)
+    total = petitions.count()
+    start = (page - 1) * size
+    results = [petition_data(request, p) for p in petitions[start : start + size]]
+
+    def page_url(number: int) -> str:
+        query = request.GET.copy()
+        query["page"] = str(number)
+        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+    return public_json(
+        {
+            "count": total,
+            "page": page,
+            "page_size": size,
+            "next": page_url(page + 1) if start + size < total else None,
+            "previous": page_url(page - 1) if page > 1 and start < total + size else None,
+            "results": results,
+        }
+    )
+
+
+@public_api
+def openapi_json(request: HttpRequest) -> JsonResponse:
+    return public_json(openapi_description())
+
+
+def openapi_description() -> dict:
+    """The OpenAPI 3.0 description of this API (served at /api/openapi.json)."""
+    date_time = {"type": "string", "format": "date-time", "nullable": True}
+    url = {"type": "string", "format": "uri"}
+    petition = {
+        "type": "object",
+        "required": [
+            "slug",
+            "title",
+            "campaign",
+            "target",
+            "status",
+            "goal",
+            "signature_count",
+            "online_signature_count",
+            "paper_signature_count",
+            "url",
+        ],
+        "properties": {
+            "slug": {"type": "string"},
+            "title": {"type": "string"},
+            "campaign": {"type": "string", "description": "the campaign's slug"},
+            "campaign_title": {"type": "string"},
+            "organisation": {"type": "string"},
+            "target": {"type": "string", "description": "who the petition is addressed to"},
+            "status": {"type": "string", "enum": [s.value for s in LISTED_STATUSES]},
+            "accepting_signatures": {"type": "boolean"},
+            "goal": {"type": "integer", "minimum": 0},
+            "signature_count": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "confirmed online signatures plus signatures on paper",
+            },
+            "online_signature_count": {"type": "integer", "minimum": 0},
+            "paper_signature_count": {"type": "integer", "minimum": 0},
+            "opens_at": date_time,
+            "closes_at": date_time,
+            "presented": {
+                "type": "object",
+                "nullable": True,
+                "required": ["on", "place", "recipient", "signature_count", "document_sha256"],
+                "properties": {
+                    "on": {"type": "string", "format": "date"},
+                    "place": {"type": "string"},
+                    "recipient": {"type": "string"},
+                    "signature_count": {"type": "integer", "minimum": 0},
+                    "document_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                },
+            },
+            "url": url,
+            "json_url": url,
+            "count_url": url,
+        },
+    }
+    detail = {
+        "allOf": [
+            {"$ref": "#/components/schemas/Petition"},
+            {
+                "type": "object",
+                "required": ["signatures_by_country"],
+                "properties": {
+                    "signatures_by_country": {
+                        "type": "object",
+                        "description": "confirmed online signatures by ISO 3166 country code",
+                        "additionalProperties": {"type": "integer", "minimum": 1},
+                    }
+                },
+            },
+        ]
+    }
+    error = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+    slug = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+
+    def ok(schema_name: str, description: str) -> dict:
+        return {
+            "description": description,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}
+            },
+        }
+
+    not_found = {"description": "no public petition with this slug"}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Safe Passage public API",
+            "version": "1",
+            "description": "Read-only, no authentication. Responses may be cached for a few "
+            "seconds.",
+        },
+        "paths": {
+            "/petitions.json": {
+                "get": {
+                    "summary": "Public petitions, newest first",
+                    "parameters": [
+                        {
+                            "name": "status",
+                            "in": "query",
+                            "schema": {
+                                "type": "string",
+                                "enum": [s.value for s in LISTED_STATUSES],
+                            },
+                        },
+                        {"name": "campaign", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "page",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000000},
+                        },
+                        {
+                            "name": "page_size",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+                        },
+                    ],
+                    "responses": {
+                        "200": ok("PetitionList", "a page of petitions"),
+                        "400": ok("Error", "a parameter is not valid"),
+                    },
+                }
+            },
+            "/petitions/{slug}.json": {
+                "get": {
+                    "summary": "One petition, with its signatures by country",
+                    "parameters": [slug],
+                    "responses": {"200": ok("PetitionDetail", "the petition"), "404": not_found},
+                }
+            },
+            "/petitions/{slug}/count.json": {
+                "get": {
+                    "summary": "The count alone, small enough to poll every few seconds",
+                    "parameters": [slug],
+                    "responses": {"200": ok("Count", "the count"), "404": not_found},
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Petition": petition,
+                "PetitionDetail": detail,
+                "PetitionList": {
+                    "type": "object",
+                    "required": ["count", "page", "page_size", "next", "previous", "results"],
+                    "properties": {
+                        "count": {"type": "integer", "minimum": 0},
+                        "page": {"type": "integer", "minimum": 1},
+                        "page_size": {"type": "integer", "minimum": 1},
+                        "next": {**url, "nullable": True},
+                        "previous": {**url, "nullable": True},
+                        "results": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Petition"},
+                        },
+                    },
+                },
+                "Count": {
+                    "type": "object",
+                    "required": [
+                        "slug",
+                        "signature_count",
+                        "goal",
+                        "progress_percent",
+                        "accepting_signatures",
+                    ],
+                    "properties": {
+                        "slug": {"type": "string"},
+                        "signature_count": {"type": "integer", "minimum": 0},
+                        "goal": {"type": "integer", "minimum": 0},
+                        "progress_percent": {"type": "integer", "minimum": 0, "maximum": 100},
+                        "accepting_signatures": {"type": "boolean"},
+                    },
+                },
+                "Error": error,
+            }
+        },
+    }
