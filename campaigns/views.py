@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from petitions.models import Petition
@@ -14,6 +15,11 @@ def _public_petitions() -> Prefetch:
     return Prefetch("petitions", queryset=Petition.objects.public().order_by("-opens_at", "title"))
 
 
+# Pages without forms: a cache in front may keep them a few seconds.
+PUBLIC_CACHE = {"public": True, "max_age": 5, "stale_while_revalidate": 30}
+
+
+@cache_control(**PUBLIC_CACHE)
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     campaigns = (
@@ -22,6 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "campaigns/home.html", {"campaigns": campaigns})
 
 
+@cache_control(**PUBLIC_CACHE)
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(

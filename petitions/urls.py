@@ -13,6 +13,7 @@ urlpatterns = [
     path("petitions/<slug:slug>/sign/", views.sign, name="sign"),
     path("petitions/<slug:slug>/signed/", views.signed, name="signed"),
     path("petitions/<slug:slug>/thanks/", views.thanks, name="thanks"),
+    path("petitions/<slug:slug>/embed/", views.embed, name="embed"),
     path("petitions/<slug:slug>/paper-sheet.pdf", views.paper_sheet, name="paper_sheet"),
     path("confirm/<uuid:uuid>/<str:token>/", views.confirm, name="confirm"),
 ]

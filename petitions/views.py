@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import signing
@@ -32,11 +34,13 @@ def _petition_page(
     return render(request, "petitions/detail.html", context, status=status)
 
 
+@never_cache  # the sign form carries this visitor's CSRF token
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _petition_page(request, get_public_petition(slug))
 
 
+@never_cache
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = get_public_petition(slug)
@@ -58,6 +62,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("petitions:signed", slug=petition.slug)
 
 
+@never_cache
 @require_GET
 def signed(request: HttpRequest, slug: str) -> HttpResponse:
     petition = get_public_petition(slug)
@@ -71,6 +76,7 @@ def _signature_from_link(uuid: str, token: str) -> Signature:
     return signature
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, uuid: str, token: str) -> HttpResponse:
     """GET shows a button and changes nothing (mail scanners follow links); POST confirms."""
@@ -93,6 +99,7 @@ def confirm(request: HttpRequest, uuid: str, token: str) -> HttpResponse:
     )
 
 
+@never_cache
 @require_GET
 def thanks(request: HttpRequest, slug: str) -> HttpResponse:
     petition = get_public_petition(slug)
@@ -122,3 +129,15 @@ def paper_sheet(request: HttpRequest, slug: str) -> HttpResponse:
         content_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{petition.slug}-paper-sheet.pdf"'},
     )
+
+
+@xframe_options_exempt
+@require_GET
+def embed(request: HttpRequest, slug: str) -> HttpResponse:
+    """A small card partner sites show in an iframe: title, live count, progress and a link to
+    sign here. It sets no cookie and may be framed by any site."""
+    petition = get_public_petition(slug)
+    sign_url = settings.SITE_URL + petition.get_absolute_url()
+    response = render(request, "petitions/embed.html", {"petition": petition, "sign_url": sign_url})
+    response["Cache-Control"] = "public, max-age=5, stale-while-revalidate=30"
+    return response
