@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from accounts import audit
 from accounts.admin import OrganisationScopedAdmin, ReadOnlyAdmin
 
-from . import delivery, documents, exports, signing
+from . import charts, delivery, documents, exports, signing
 from .access import can_present, can_see_emails, get_petition_for_staff, staff_role
 from .models import Demand, Export, PaperBatch, Petition, Presentation, Signature
 
@@ -160,6 +160,16 @@ class PetitionAdmin(OrganisationScopedAdmin):
             )
             return
         super().save_formset(request, form, formset, change)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        petition = self.get_object(request, object_id)
+        if petition is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "timeline_chart": charts.timeline_svg(petition),
+                "countries_chart": charts.countries_svg(petition),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         own = [

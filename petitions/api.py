@@ -18,6 +18,7 @@ from .views import get_public_petition
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+LIST_PARAMETERS = {"status", "campaign", "page", "page_size"}
 LISTED_STATUSES = [Petition.Status.OPEN, Petition.Status.CLOSED, Petition.Status.PRESENTED]
 
 
@@ -73,7 +74,8 @@ def petition_data(request: HttpRequest, petition: Petition) -> dict:
         "target": petition.target,
         "status": petition.status,
         "accepting_signatures": petition.is_accepting_signatures,
-        "goal": petition.goal,
+        "goal": petition.current_goal,
+        "milestones": petition.milestones,
         "signature_count": petition.total_count,
         "online_signature_count": petition.signature_count,
         "paper_signature_count": petition.paper_count,
@@ -118,7 +120,7 @@ def count_json(request: HttpRequest, slug: str) -> JsonResponse:
         {
             "slug": petition.slug,
             "signature_count": petition.total_count,
-            "goal": petition.goal,
+            "goal": petition.current_goal,
             "progress_percent": petition.progress_percent,
             "accepting_signatures": petition.is_accepting_signatures,
         }
@@ -126,9 +128,9 @@ def count_json(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 def _positive(request: HttpRequest, name: str, default: int, maximum: int) -> int:
-    raw = request.GET.get(name, "")
-    if raw == "":
+    if name not in request.GET:
         return default
+    raw = request.GET[name]
     if not raw.isdigit() or not 1 <= int(raw) <= maximum:
         raise ValueError(f"{name} must be a whole number from 1 to {maximum}")
     return int(raw)
@@ -139,10 +141,15 @@ def petitions_json(request: HttpRequest) -> JsonResponse:
     """Public petitions, newest first; ?status=open|closed|presented, ?campaign=<slug>,
     ?page=N and ?page_size=N (at most 100)."""
     try:
+        unknown = sorted(set(request.GET) - LIST_PARAMETERS)
+        if unknown:
+            raise ValueError(
+                f"unknown parameter {unknown[0]!r}; known: {', '.join(sorted(LIST_PARAMETERS))}"
+            )
         page = _positive(request, "page", 1, 10**6)
         size = _positive(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
-        status = request.GET.get("status", "")
-        if status and status not in LISTED_STATUSES:
+        status = request.GET.get("status")
+        if status is not None and status not in LISTED_STATUSES:
             raise ValueError(f"status must be one of {', '.join(LISTED_STATUSES)}")
     except ValueError as exc:
         return public_json({"error": str(exc)}, status=400)

@@ -14,6 +14,21 @@ from django_countries.fields import CountryField
 from campaigns.models import Campaign
 
 
+def raised_goal(goal: int, step: int, count: int) -> int:
+    """The first goal above count: goal itself, then goal + step, + step… or, with no step, the
+    next of 1, 2, 5 × 10ⁿ."""
+    if not goal or count < goal:
+        return goal
+    if step:
+        return goal + step * ((count - goal) // step + 1)
+    scale = 1
+    while True:
+        for factor in (1, 2, 5):
+            if factor * scale > count and factor * scale > goal:
+                return factor * scale
+        scale *= 10
+
+
 class PetitionQuerySet(models.QuerySet):
     def public(self) -> PetitionQuerySet:
         """Petitions anyone may see: not drafts, and only in campaigns that are public."""
@@ -40,6 +55,11 @@ class Petition(models.Model):
     )
     statement = models.TextField(help_text="Plain text; blank lines start paragraphs.")
     goal = models.PositiveIntegerField(default=1000)
+    goal_step = models.PositiveIntegerField(
+        default=0,
+        help_text="When the goal is reached, raise it by this much; 0 raises it to the next of "
+        "1, 2, 5, 10, 20, 50… thousand.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     opens_at = models.DateTimeField(null=True, blank=True)
     closes_at = models.DateTimeField(null=True, blank=True)
@@ -92,10 +112,25 @@ class Petition(models.Model):
         return self.signature_count + self.paper_count
 
     @property
+    def current_goal(self) -> int:
+        """The goal shown: the one set, raised in steps once reached."""
+        return raised_goal(self.goal, self.goal_step, self.total_count)
+
+    @property
+    def milestones(self) -> list[int]:
+        """The goals already reached, highest first."""
+        reached, goal = [], self.goal
+        while goal and goal <= self.total_count:
+            reached.append(goal)
+            goal = raised_goal(goal, self.goal_step, goal)
+        return reached[::-1]
+
+    @property
     def progress_percent(self) -> int:
-        if not self.goal:
+        goal = self.current_goal
+        if not goal:
             return 100
-        return min(100, self.total_count * 100 // self.goal)
+        return min(100, self.total_count * 100 // goal)
 
 
 class Demand(models.Model):

@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import signing
+from . import charts, signing
 from .documents import paper_sheet_pdf
 from .forms import SignatureForm
 from .models import Petition, Presentation, Signature
@@ -29,6 +29,8 @@ def _petition_page(
         "campaign": petition.campaign,
         "demands": petition.demands.all(),
         "presentation": last_presentation(petition),
+        "timeline_chart": charts.timeline_svg(petition),
+        "countries_chart": charts.countries_svg(petition),
         "form": form or SignatureForm(petition=petition),
     }
     return render(request, "petitions/detail.html", context, status=status)

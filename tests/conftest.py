@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.test import TestCase
 from django.utils import timezone
 
@@ -15,6 +16,12 @@ from petitions.models import Demand, Petition, Signature
 
 # Unit tests run tasks in-process; the integration tests turn this off and use a real worker.
 celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Cached figures are keyed by petition id, which a new test database reuses: start clean."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -65,6 +65,7 @@ def test_staff_can_create_a_petition_with_demands(client, superuser, campaign):
         "target": "The Chinese embassy",
         "statement": "Ten people detained.",
         "goal": 5000,
+        "goal_step": 0,
         "status": "open",
         "opens_at_0": "",
         "opens_at_1": "",

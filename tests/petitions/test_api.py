@@ -115,3 +115,10 @@ def test_the_openapi_description_is_served(client, db):
     assert {"/petitions.json", "/petitions/{slug}.json", "/petitions/{slug}/count.json"} <= set(
         description["paths"]
     )
+
+
+def test_an_unknown_parameter_is_refused_not_ignored(client, several):
+    response = client.get(LIST, {"stauts": "open"})
+
+    assert response.status_code == 400
+    assert "stauts" in response.json()["error"]

@@ -20,6 +20,7 @@ def published(petition, closed_petition):
 @schema.parametrize()
 @settings(
     max_examples=25,
+    derandomize=True,  # the same requests every run: CI does not flake on a new find
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
