@@ -106,19 +106,24 @@ def countries_svg(petition: Petition) -> SafeString:
     others = sum(n for _, n in rows[TOP_COUNTRIES:])
     if others:
         shown.append(("", others))
-    top = max(n for _, n in shown)
+    top = max(n for code, n in shown if code)  # "other countries" gets its count, not a bar
     bar, gap, label_w = 22, 8, 190
     height = len(shown) * (bar + gap)
     parts = []
     for index, (code, n) in enumerate(shown):
         name = countries.name(code) if code else f"{len(rows) - TOP_COUNTRIES} other countries"
         y = index * (bar + gap)
-        width = max(2, (WIDTH - label_w - 70) * n / top)
+        width = max(2, (WIDTH - label_w - 70) * n / top) if code else 0
         parts.append(
             f'<text x="{label_w - 8}" y="{y + bar - 6}" font-size="14" text-anchor="end" '
             f'fill="#212529">{escape(name)}</text>'
-            f'<rect x="{label_w}" y="{y}" width="{width:.1f}" height="{bar}" rx="3" '
-            'fill="#198754"/>'
+        )
+        if width:
+            parts.append(
+                f'<rect x="{label_w}" y="{y}" width="{width:.1f}" height="{bar}" rx="3" '
+                'fill="#198754"/>'
+            )
+        parts.append(
             f'<text x="{label_w + width + 6:.1f}" y="{y + bar - 6}" font-size="14" '
             f'fill="#212529">{n:,}</text>'
         )
