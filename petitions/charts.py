@@ -18,7 +18,9 @@ from django_countries import countries
 
 from .models import Petition, Signature
 
-WIDTH, HEIGHT, PAD = 600, 220, 36
+# Drawn 600 wide and scaled to fit: on a phone that is about half size, so the text is large.
+WIDTH, HEIGHT, PAD = 600, 240, 44
+FONT = 22
 TOP_COUNTRIES = 10
 
 
@@ -88,11 +90,11 @@ def timeline_svg(petition: Petition) -> SafeString:
         f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" '
         'stroke="#adb5bd"/>'
         f'<polyline fill="none" stroke="#198754" stroke-width="3" points="{line}"/>'
-        f'<text x="{PAD}" y="{HEIGHT - 10}" font-size="13" fill="#6c757d">'
+        f'<text x="{PAD}" y="{HEIGHT - 10}" font-size="{FONT}" fill="#6c757d">'
         f"{start:%-d %b %Y}</text>"
-        f'<text x="{WIDTH - PAD}" y="{HEIGHT - 10}" font-size="13" fill="#6c757d" '
+        f'<text x="{WIDTH - PAD}" y="{HEIGHT - 10}" font-size="{FONT}" fill="#6c757d" '
         f'text-anchor="end">{end:%-d %b %Y}</text>'
-        f'<text x="{PAD}" y="{PAD - 12}" font-size="13" fill="#212529">{total:,}</text>'
+        f'<text x="{PAD}" y="{PAD - 12}" font-size="{FONT}" fill="#212529">{total:,}</text>'
         "</svg>"
     )
 
@@ -107,15 +109,17 @@ def countries_svg(petition: Petition) -> SafeString:
     if others:
         shown.append(("", others))
     top = max(n for code, n in shown if code)  # "other countries" gets its count, not a bar
-    bar, gap, label_w = 22, 8, 190
+    bar, gap, label_w = 30, 8, 250
     height = len(shown) * (bar + gap)
     parts = []
     for index, (code, n) in enumerate(shown):
-        name = countries.name(code) if code else f"{len(rows) - TOP_COUNTRIES} other countries"
+        name = countries.name(code) if code else f"{len(rows) - TOP_COUNTRIES} others"
+        if len(name) > 18:  # the full names are in the chart's label
+            name = name[:17] + "…"
         y = index * (bar + gap)
-        width = max(2, (WIDTH - label_w - 70) * n / top) if code else 0
+        width = max(2, (WIDTH - label_w - 80) * n / top) if code else 0
         parts.append(
-            f'<text x="{label_w - 8}" y="{y + bar - 6}" font-size="14" text-anchor="end" '
+            f'<text x="{label_w - 8}" y="{y + bar - 8}" font-size="{FONT}" text-anchor="end" '
             f'fill="#212529">{escape(name)}</text>'
         )
         if width:
@@ -124,7 +128,7 @@ def countries_svg(petition: Petition) -> SafeString:
                 'fill="#198754"/>'
             )
         parts.append(
-            f'<text x="{label_w + width + 6:.1f}" y="{y + bar - 6}" font-size="14" '
+            f'<text x="{label_w + width + 6:.1f}" y="{y + bar - 8}" font-size="{FONT}" '
             f'fill="#212529">{n:,}</text>'
         )
     label = ", ".join(
