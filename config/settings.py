@@ -214,6 +214,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "petitions.tasks.requeue_unsent_confirmations",
         "schedule": 300.0,
     },
+    "recount-petitions": {
+        "task": "petitions.tasks.recount_petitions",
+        "schedule": 3600.0,
+    },
 }
 
 LANGUAGE_CODE = "en-gb"

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from accounts import audit
 
-from . import documents, exports
+from . import documents, exports, signing
 from .emails import send_templated_email
-from .models import Export, Presentation, Signature, private_storage
+from .models import Export, Petition, Presentation, Signature, private_storage
 from .tokens import make_token
 
 log = logging.getLogger(__name__)
@@ -185,3 +185,14 @@ def run_export(export_id: int) -> str:
         background=True,
     )
     return "done"
+
+
+@shared_task
+def recount_petitions() -> int:
+    """Rebuild every public petition's stored count from its confirmed rows, logging and
+    repairing any drift; return how many were repaired."""
+    repaired = 0
+    for petition in Petition.objects.exclude(status=Petition.Status.DRAFT).only("pk"):
+        before, after = signing.recount(petition)
+        repaired += before != after
+    return repaired
