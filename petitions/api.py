@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from .models import Petition, Presentation, Signature
-from .views import get_public_petition
+from .views import get_public_petition, last_presentation
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -38,13 +38,6 @@ def public_json(data: dict, status: int = 200) -> JsonResponse:
     return response
 
 
-def _presentation(petition: Petition) -> Presentation | None:
-    if petition.status != Petition.Status.PRESENTED:
-        return None
-    ready = [p for p in petition.presentations.all() if p.status == Presentation.Status.READY]
-    return ready[0] if ready else None
-
-
 def signatures_by_country(petition: Petition) -> dict[str, int]:
     """Counted online signatures by ISO country code. Kept a minute per count: a new count is
     a new cache key, so it is never staler than the count beside it."""
@@ -63,7 +56,7 @@ def signatures_by_country(petition: Petition) -> dict[str, int]:
 
 
 def petition_data(request: HttpRequest, petition: Petition) -> dict:
-    presentation = _presentation(petition)
+    presentation = last_presentation(petition)
     url = request.build_absolute_uri
     return {
         "slug": petition.slug,

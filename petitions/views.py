@@ -110,9 +110,11 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def last_presentation(petition: Petition) -> Presentation | None:
+    """The newest presentation with its document built (from prefetched rows, if any)."""
     if petition.status != Petition.Status.PRESENTED:
         return None
-    return petition.presentations.filter(status=Presentation.Status.READY).first()
+    ready = [p for p in petition.presentations.all() if p.status == Presentation.Status.READY]
+    return ready[0] if ready else None
 
 
 @require_GET
