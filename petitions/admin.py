@@ -197,7 +197,7 @@ class PetitionAdmin(OrganisationScopedAdmin):
         return own + super().get_urls()
 
     def _too_large_for_a_request(self, request, petition, fmt: str, include_email: bool):
-        count = exports.counted_signatures(petition).count()
+        count = petition.signatures.counted().count()
         if count <= settings.EXPORT_BACKGROUND_THRESHOLD:
             return None
         export = delivery.request_export(

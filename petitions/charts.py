@@ -16,16 +16,12 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django_countries import countries
 
-from .models import Petition, Signature
+from .models import Petition
 
 # Drawn 600 wide and scaled to fit: on a phone that is about half size, so the text is large.
 WIDTH, HEIGHT, PAD = 600, 240, 44
 FONT = 22
 TOP_COUNTRIES = 10
-
-
-def _counted(petition: Petition):
-    return Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
 
 
 def timeline(petition: Petition) -> list[tuple[datetime, int]]:
@@ -34,7 +30,7 @@ def timeline(petition: Petition) -> list[tuple[datetime, int]]:
     key = f"timeline:{petition.pk}:{petition.signature_count}"
     points = cache.get(key)
     if points is None:
-        counted = _counted(petition).exclude(verified_at=None)
+        counted = petition.signatures.counted().exclude(verified_at=None)
         first = counted.order_by("verified_at").values_list("verified_at", flat=True).first()
         points = []
         if first is not None:
@@ -55,7 +51,7 @@ def by_country(petition: Petition) -> list[tuple[str, int]]:
     rows = cache.get(key)
     if rows is None:
         rows = list(
-            _counted(petition)
+            petition.signatures.counted()
             .values_list("country")
             .annotate(n=Count("pk"))
             .order_by("-n", "country")

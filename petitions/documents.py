@@ -23,7 +23,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from .fonts import SOURCES, shaping_families, static_fonts
-from .models import Petition, Presentation, Signature
+from .models import Petition, Presentation
 
 PAGE_MARGIN = 14
 GREY = (90, 90, 90)
@@ -363,7 +363,7 @@ class PetitionPDF(FPDF):
 def _signer_rows(petition: Petition) -> Iterable[SignerRow]:
     """Counted signatures, in the order they were confirmed."""
     rows = (
-        Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
+        petition.signatures.counted()
         .order_by("verified_at", "pk")
         .values_list("name", "city", "country", "verified_at")
         .iterator(chunk_size=5000)
@@ -374,7 +374,7 @@ def _signer_rows(petition: Petition) -> Iterable[SignerRow]:
 
 def _country_counts(petition: Petition) -> list[tuple[str, int]]:
     counts = (
-        Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
+        petition.signatures.counted()
         .values("country")
         .annotate(n=Count("pk"))
         .values_list("country", "n")
@@ -558,7 +558,7 @@ def presentation_pdf(
 
     Without a presentation it is a preview, dated by the last confirmation."""
     petition = Petition.objects.select_related("campaign__organisation").get(pk=petition.pk)
-    counted = Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
+    counted = petition.signatures.counted()
     online = counted.count()
     last = counted.order_by("-verified_at").values_list("verified_at", flat=True).first()
     if presentation is not None:

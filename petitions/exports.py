@@ -37,10 +37,6 @@ def columns(include_email: bool) -> list[str]:
     return names if include_email else [n for n in names if n != "email"]
 
 
-def counted_signatures(petition: Petition):
-    return Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
-
-
 def write_csv(
     petition: Petition,
     out: BinaryIO,
@@ -63,7 +59,7 @@ def _python_csv(petition, out, include_email, on_progress) -> int:
     writer.writerow(columns(include_email))
     fields = ["name", "email", "city", "country", "verified_at", "source"]
     rows = (
-        counted_signatures(petition)
+        petition.signatures.counted()
         .order_by("verified_at", "pk")
         .values_list(*fields)
         .iterator(chunk_size=5000)

@@ -145,6 +145,12 @@ class Demand(models.Model):
         return self.text[:80]
 
 
+class SignatureQuerySet(models.QuerySet):
+    def counted(self) -> SignatureQuerySet:
+        """Signatures that count: confirmed, not invalidated or withdrawn."""
+        return self.filter(status=Signature.Status.CONFIRMED)
+
+
 class Signature(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending confirmation"
@@ -173,6 +179,8 @@ class Signature(models.Model):
     confirmations_requested = models.PositiveSmallIntegerField(default=1)
     confirmations_sent = models.PositiveSmallIntegerField(default=0)
     last_confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SignatureQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -130,7 +130,7 @@ def recount(petition: Petition) -> tuple[int, int]:
             .values_list("signature_count", flat=True)
             .get(pk=petition.pk)
         )
-        after = petition.signatures.filter(status=Signature.Status.CONFIRMED).count()
+        after = petition.signatures.counted().count()
         if before != after:
             Petition.objects.filter(pk=petition.pk).update(signature_count=after)
             log.warning("petition %s count drifted: %s -> %s", petition.pk, before, after)

@@ -146,7 +146,7 @@ def run_export(export_id: int) -> str:
         return "another worker got there first"
     export = Export.objects.select_related("petition__campaign__organisation").get(pk=export_id)
     petition = export.petition
-    total = exports.counted_signatures(petition).count()
+    total = petition.signatures.counted().count()
     Export.objects.filter(pk=export.pk).update(rows_total=total)
 
     def progress(done: int) -> None:

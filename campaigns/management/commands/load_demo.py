@@ -351,5 +351,5 @@ class Command(BaseCommand):
                     "last_confirmation_sent_at": when,
                 },
             )
-        confirmed = petition.signatures.filter(status=Signature.Status.CONFIRMED).count()
+        confirmed = petition.signatures.counted().count()
         Petition.objects.filter(pk=petition.pk).update(signature_count=confirmed)
