@@ -162,9 +162,6 @@ class PetitionPDF(FPDF):
             runs.append((current, "".join(piece)))
         return runs
 
-    def needs_shaping(self, runs: list[tuple[str, str]]) -> bool:
-        return any(family in self._shaping for family, _ in runs)
-
     def runs_width(self, runs: list[tuple[str, str]], size: float) -> float:
         """Width in mm, summed from the fonts' advance widths (FPDF.get_string_width() parses
         each string for markup and fallbacks: too slow for a hundred thousand names)."""
