@@ -96,6 +96,9 @@ SITE_URL = envurl("SITE_URL", "http://127.0.0.1:8000", ("http", "https")).rstrip
 _site = urlsplit(SITE_URL)
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", f"127.0.0.1,localhost,{_site.hostname}")
 CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
+# The petition page is cached for everyone; a sign form posted without a token comes back to be
+# sent again rather than as a bare 403 (petitions.views.csrf_failure).
+CSRF_FAILURE_VIEW = "petitions.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -209,7 +212,20 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CONFIRMATION_EMAILS_MAX = envint("CONFIRMATION_EMAILS_MAX", 3, 1, 20)
 CONFIRMATION_REQUEUE_AFTER_SECONDS = envint("CONFIRMATION_REQUEUE_AFTER_SECONDS", 300, 10)
 
+# Counting (petitions/counting.py): confirmations write tallies that a fold adds to the kept
+# counts. With tasks in-process (no Redis) the fold runs inside each confirmation; otherwise it
+# runs COUNT_FOLD_DELAY_MS after the first tally since the last fold, batching what comes between.
+# How long a rendered petition page is reused at most (it is rendered again at once when the
+# count or the petition changes).
+PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 10, 0, 3600)
+COUNT_FOLD_INLINE = envbool("COUNT_FOLD_INLINE", not REDIS_URL)
+COUNT_FOLD_DELAY_MS = envint("COUNT_FOLD_DELAY_MS", 500, 0, 60_000)
+
 CELERY_BEAT_SCHEDULE = {
+    "fold-counts": {
+        "task": "petitions.tasks.fold_counts",
+        "schedule": 10.0,
+    },
     "requeue-unsent-confirmations": {
         "task": "petitions.tasks.requeue_unsent_confirmations",
         "schedule": 300.0,

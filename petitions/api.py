@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from . import charts
 from .models import Petition, Presentation
-from .views import get_public_petition, last_presentation
+from .views import PUBLIC_CACHE_CONTROL, get_public_petition, last_presentation
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -34,7 +34,7 @@ def public_json(data: dict, status: int = 200) -> JsonResponse:
     serving a stale copy while they fetch a fresh one."""
     response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
     response["Access-Control-Allow-Origin"] = "*"
-    response["Cache-Control"] = "public, max-age=5, stale-while-revalidate=30"
+    response["Cache-Control"] = PUBLIC_CACHE_CONTROL
     return response
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts import audit
 
+from . import counting
 from .models import Export, PaperBatch, Petition, Presentation
 
 
@@ -69,9 +70,12 @@ def present_petition(
 ) -> Presentation:
     """Close signing, record the presentation, and build its document after commit.
 
-    The petition row is locked while its status changes, and confirm() only counts a signature
-    while the petition is open, so no signature is counted after this commits."""
+    The counting lock is held exclusively while the status changes and waiting tallies are
+    folded, and confirm() reads the status under that lock, so the count presented is exact and
+    no signature is counted after this commits."""
     with transaction.atomic():
+        counting.lock(petition.pk, exclusive=True)
+        counting.fold(petition.pk)
         locked = Petition.objects.select_for_update().get(pk=petition.pk)
         if locked.status == Petition.Status.PRESENTED:
             raise AlreadyPresented(f"{locked} was already presented.")

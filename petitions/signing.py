@@ -9,9 +9,10 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from . import counting
 from .models import Petition, Signature
 
 log = logging.getLogger(__name__)
@@ -85,61 +86,42 @@ def queue_confirmation(signature_id: int) -> None:
         )
 
 
-class _SigningClosed(Exception):
-    """Raised inside confirm()'s transaction to undo it when signing closed meanwhile."""
-
-
 def confirm(signature: Signature) -> Confirmation:
     """Confirm a pending signature and count it, exactly once however often it is called, and
-    never after signing has closed (present_petition() may be closing it at this moment)."""
-    try:
-        with transaction.atomic():
-            petition = Petition.objects.get(pk=signature.petition_id)
-            current = Signature.objects.values_list("status", flat=True).get(pk=signature.pk)
-            if current == Signature.Status.CONFIRMED:
-                return Confirmation.ALREADY_CONFIRMED
-            if current != Signature.Status.PENDING:
-                return Confirmation.NOT_COUNTED
-            if not petition.is_accepting_signatures:
-                return Confirmation.PETITION_CLOSED
-            # The conditional update is the lock: of two requests racing, one changes the row.
-            now = timezone.now()
-            changed = Signature.objects.filter(
-                pk=signature.pk, status=Signature.Status.PENDING
-            ).update(status=Signature.Status.CONFIRMED, verified_at=now)
-            if not changed:
-                return Confirmation.ALREADY_CONFIRMED
-            # Counted only if the petition is still open when its row is locked for the update.
-            counted = (
-                Petition.objects.filter(pk=petition.pk, status=Petition.Status.OPEN)
-                .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
-                .update(signature_count=F("signature_count") + 1)
-            )
-            if not counted:
-                raise _SigningClosed
-    except _SigningClosed:
-        return Confirmation.PETITION_CLOSED
+    never after signing has closed: present_petition() holds the counting lock exclusively while
+    it closes signing, so the status read here under the shared lock is the one that holds."""
+    with transaction.atomic():
+        counting.lock(signature.petition_id)
+        petition = Petition.objects.get(pk=signature.petition_id)
+        current = Signature.objects.values_list("status", flat=True).get(pk=signature.pk)
+        if current == Signature.Status.CONFIRMED:
+            return Confirmation.ALREADY_CONFIRMED
+        if current != Signature.Status.PENDING:
+            return Confirmation.NOT_COUNTED
+        if not petition.is_accepting_signatures:
+            return Confirmation.PETITION_CLOSED
+        # The conditional update is the lock: of two requests racing, one changes the row.
+        now = timezone.now()
+        changed = Signature.objects.filter(pk=signature.pk, status=Signature.Status.PENDING).update(
+            status=Signature.Status.CONFIRMED, verified_at=now
+        )
+        if not changed:
+            return Confirmation.ALREADY_CONFIRMED
+        counting.add(petition.pk, [(signature.country.code or "", now, 1)])
     return Confirmation.CONFIRMED
 
 
 def recount(petition: Petition) -> tuple[int, int]:
-    """Set the stored count from the confirmed rows; return (before, after)."""
-    with transaction.atomic():
-        before = (
-            Petition.objects.select_for_update()
-            .values_list("signature_count", flat=True)
-            .get(pk=petition.pk)
-        )
-        after = petition.signatures.counted().count()
-        if before != after:
-            Petition.objects.filter(pk=petition.pk).update(signature_count=after)
-            log.warning("petition %s count drifted: %s -> %s", petition.pk, before, after)
+    """Rebuild the kept counts from the counted rows, logging drift; return (before, after)."""
+    before, after = counting.rebuild(petition)
+    if before != after:
+        log.warning("petition %s count drifted: %s -> %s", petition.pk, before, after)
     return before, after
 
 
 def invalidate_signatures(signatures: QuerySet[Signature]) -> int:
     """Mark signatures as invalid (fraud, duplicates found by staff) and take confirmed ones off
-    the count. Returns how many changed."""
+    the counts. Returns how many changed."""
     by_petition: dict[int, list[int]] = defaultdict(list)
     for pk, petition_id in signatures.filter(
         status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED]
@@ -148,15 +130,20 @@ def invalidate_signatures(signatures: QuerySet[Signature]) -> int:
     changed = 0
     with transaction.atomic():
         for petition_id, ids in by_petition.items():
-            rows = Signature.objects.filter(pk__in=ids)
-            counted = rows.filter(status=Signature.Status.CONFIRMED).update(
+            counting.lock(petition_id)
+            locked = Signature.objects.select_for_update().filter(
+                pk__in=ids, status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED]
+            )
+            rows = list(locked.values_list("pk", "status", "country", "verified_at"))
+            Signature.objects.filter(pk__in=[row[0] for row in rows]).update(
                 status=Signature.Status.INVALIDATED
             )
-            changed += counted + rows.filter(status=Signature.Status.PENDING).update(
-                status=Signature.Status.INVALIDATED
-            )
-            if counted:
-                Petition.objects.filter(pk=petition_id).update(
-                    signature_count=F("signature_count") - counted
-                )
+            changed += len(rows)
+            taken_off = [
+                (country, verified_at, -1)
+                for _, status, country, verified_at in rows
+                if status == Signature.Status.CONFIRMED
+            ]
+            if taken_off:
+                counting.add(petition_id, taken_off)
     return changed

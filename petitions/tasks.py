@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts import audit
 
-from . import documents, exports, signing
+from . import counting, documents, exports, signing
 from .emails import send_templated_email
 from .models import Export, Petition, Presentation, Signature, private_storage
 from .tokens import make_token
@@ -185,6 +185,14 @@ def run_export(export_id: int) -> str:
         background=True,
     )
     return "done"
+
+
+@shared_task
+def fold_counts(petition_id: int | None = None) -> int:
+    """Fold one petition's waiting tallies into its counts, or every petition's (periodic)."""
+    if petition_id is None:
+        return counting.fold_all()
+    return counting.fold(petition_id)
 
 
 @shared_task

@@ -2,8 +2,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.cache import add_never_cache_headers
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,6 +18,8 @@ from .forms import SignatureForm
 from .models import Petition, Presentation, Signature
 from .tokens import check_token
 
+PUBLIC_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
+
 
 def get_public_petition(slug: str) -> Petition:
     return get_object_or_404(
@@ -22,24 +28,77 @@ def get_public_petition(slug: str) -> Petition:
 
 
 def _petition_page(
-    request: HttpRequest, petition: Petition, form: SignatureForm | None = None, status: int = 200
+    request: HttpRequest,
+    petition: Petition,
+    form: SignatureForm | None = None,
+    status: int = 200,
+    notice: str = "",
 ) -> HttpResponse:
-    context = {
+    """The petition page for this visitor: its form carries their CSRF token."""
+    context = _page_context(petition, form or SignatureForm(petition=petition))
+    context["notice"] = notice
+    return render(request, "petitions/detail.html", context, status=status)
+
+
+def _page_context(petition: Petition, form: SignatureForm) -> dict:
+    return {
         "petition": petition,
         "campaign": petition.campaign,
         "demands": petition.demands.all(),
         "presentation": last_presentation(petition),
         "timeline_chart": charts.timeline_svg(petition),
         "countries_chart": charts.countries_svg(petition),
-        "form": form or SignatureForm(petition=petition),
+        "form": form,
     }
-    return render(request, "petitions/detail.html", context, status=status)
 
 
-@never_cache  # the sign form carries this visitor's CSRF token
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return _petition_page(request, get_public_petition(slug))
+    """The same bytes for every visitor, so that the page can be cached here and by browsers and
+    proxies while a petition goes viral: the sign form's CSRF token is fetched by a script
+    (csrf_token below), and the page sets no cookie. It is rendered again when the count or the
+    petition changes, and at least every PAGE_CACHE_SECONDS."""
+    petition = get_public_petition(slug)
+    key = (
+        f"petition-page:{petition.pk}:{petition.updated_at.timestamp()}:{petition.total_count}:"
+        f"{petition.is_accepting_signatures}"
+    )
+    html = cache.get(key)
+    if html is None:
+        context = _page_context(petition, SignatureForm(petition=petition, token_by_script=True))
+        html = render_to_string("petitions/detail.html", context)
+        cache.set(key, html, settings.PAGE_CACHE_SECONDS)
+    response = HttpResponse(html)
+    response["Cache-Control"] = PUBLIC_CACHE_CONTROL
+    return response
+
+
+@never_cache
+@require_GET
+def csrf_token(request: HttpRequest) -> JsonResponse:
+    """This visitor's CSRF token, for the sign form on the cached petition page; the middleware
+    sets the matching cookie."""
+    return JsonResponse({"token": get_token(request)})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A sign form posted without a valid token (no script ran, or the cookie was blocked)
+    comes back filled in, now with a token, to be sent again; nothing is lost or recorded."""
+    match = request.resolver_match
+    if match is None or match.view_name != "petitions:sign":
+        return django_csrf_failure(request, reason)
+    petition = Petition.objects.public().filter(slug=match.kwargs.get("slug")).first()
+    if petition is None or not petition.is_accepting_signatures:
+        return django_csrf_failure(request, reason)
+    form = SignatureForm(initial=request.POST.dict(), petition=petition)
+    notice = (
+        "Nothing has been recorded yet: for your security, please press “Sign this petition” "
+        "again. If this page comes back once more, your browser is blocking cookies for this "
+        "site; signing needs one, which holds no personal data."
+    )
+    response = _petition_page(request, petition, form, status=403, notice=notice)
+    add_never_cache_headers(response)
+    return response
 
 
 @never_cache
@@ -143,5 +202,5 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
     petition = get_public_petition(slug)
     sign_url = settings.SITE_URL + petition.get_absolute_url()
     response = render(request, "petitions/embed.html", {"petition": petition, "sign_url": sign_url})
-    response["Cache-Control"] = "public, max-age=5, stale-while-revalidate=30"
+    response["Cache-Control"] = PUBLIC_CACHE_CONTROL
     return response

@@ -19,6 +19,13 @@ celery_app.conf.task_always_eager = True
 
 
 @pytest.fixture(autouse=True)
+def fold_counts_at_once(settings):
+    """Counts change inside each confirmation, as on the embedded default; the counting tests
+    turn this off to test the batched fold used with a real worker."""
+    settings.COUNT_FOLD_INLINE = True
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """Cached figures are keyed by petition id, which a new test database reuses: start clean."""
     cache.clear()

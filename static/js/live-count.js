@@ -15,17 +15,24 @@ function show(box, data) {
   bar.style.minWidth = data.signature_count ? "4px" : "0";
 }
 
-async function refresh(box) {
+async function refresh(box, cache = "default") {
   if (document.hidden) return; // a background tab waits until it is looked at again
   try {
-    const response = await fetch(box.dataset.countUrl, { credentials: "omit" });
+    const response = await fetch(box.dataset.countUrl, { credentials: "omit", cache });
     if (response.ok) show(box, await response.json());
   } catch {
     // offline or the server is busy: keep the last count and try again later
   }
 }
 
+// A page the browser kept (it may be cached for a few seconds, or restored on Back) can show
+// an older count: ask the server for the current one at once.
+const navigation = performance.getEntriesByType("navigation")[0];
+const keptCopy = navigation !== undefined && navigation.transferSize === 0;
+
 for (const box of document.querySelectorAll("[data-count-url]")) {
+  if (keptCopy) refresh(box, "no-cache");
   setInterval(() => refresh(box), POLL_SECONDS * 1000);
   document.addEventListener("visibilitychange", () => refresh(box));
+  window.addEventListener("pageshow", (event) => event.persisted && refresh(box, "no-cache"));
 }

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from petitions import charts
+from petitions import charts, counting
 from petitions.models import Petition, Signature, raised_goal
 from tests.conftest import make_signature
 
@@ -54,9 +54,7 @@ def signed(petition, n: int, when: datetime, country: str = "KR") -> None:
             status=Signature.Status.CONFIRMED,
             verified_at=when,
         )
-    Petition.objects.filter(pk=petition.pk).update(
-        signature_count=Signature.objects.filter(petition=petition, status="confirmed").count()
-    )
+    counting.rebuild(petition)
     petition.refresh_from_db()
 
 

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from petitions.models import Petition, Signature
 from tests.conftest import SIGN_DATA
 
 
@@ -53,11 +56,24 @@ def test_pages_without_forms_are_briefly_cacheable(client, campaign, petition, p
     assert "public" in cache_control and "max-age=5" in cache_control
 
 
-def test_the_petition_page_with_its_form_is_never_cached(client, petition):
-    cache_control = client.get(petition.get_absolute_url())["Cache-Control"]
+def test_the_petition_page_is_the_same_for_everyone_and_briefly_cacheable(petition):
+    first = Client().get(petition.get_absolute_url())
+    second = Client().get(petition.get_absolute_url())
 
-    assert "no-cache" in cache_control or "no-store" in cache_control
-    assert "public" not in cache_control
+    assert "public" in first["Cache-Control"] and "max-age=5" in first["Cache-Control"]
+    assert not first.cookies and "Vary" not in first  # no visitor's cookie or token in it
+    assert first.content == second.content
+    assert b"csrfmiddlewaretoken" not in first.content
+    assert b'data-csrf-url="/csrf-token.json"' in first.content
+
+
+def test_the_cached_page_is_rendered_again_when_the_count_changes(client, petition):
+    client.get(petition.get_absolute_url())
+    Petition.objects.filter(pk=petition.pk).update(signature_count=77)
+
+    page = client.get(petition.get_absolute_url()).content.decode()
+
+    assert '<strong class="signature-count fs-4">77</strong>' in page
 
 
 def test_signing_and_confirming_are_never_cached(client, petition):
@@ -69,14 +85,44 @@ def test_signing_and_confirming_are_never_cached(client, petition):
         assert "no-store" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
 
 
-def test_the_form_from_a_fresh_page_still_passes_csrf(petition):
+def test_the_token_the_script_fetches_passes_csrf(petition):
     client = Client(enforce_csrf_checks=True)
-    page = client.get(petition.get_absolute_url())
-    token = page.context["csrf_token"]
+    client.get(petition.get_absolute_url())
+    answer = client.get(reverse("petitions:csrf_token"))
 
+    assert "no-cache" in answer["Cache-Control"] or "no-store" in answer["Cache-Control"]
+    assert answer.cookies["csrftoken"].value
     response = client.post(
         reverse("petitions:sign", args=[petition.slug]),
-        {**SIGN_DATA, "csrfmiddlewaretoken": str(token)},
+        {**SIGN_DATA, "csrfmiddlewaretoken": answer.json()["token"]},
     )
 
     assert response.status_code == 302
+    assert Signature.objects.filter(petition=petition).count() == 1
+
+
+def test_a_form_sent_without_a_token_comes_back_filled_in_to_send_again(petition):
+    client = Client(enforce_csrf_checks=True)
+    url = reverse("petitions:sign", args=[petition.slug])
+
+    refused = client.post(url, SIGN_DATA)
+
+    assert refused.status_code == 403
+    assert "no-cache" in refused["Cache-Control"] or "no-store" in refused["Cache-Control"]
+    page = refused.content.decode()
+    assert "please press “Sign this petition” again" in page
+    assert 'value="Kim Min-ji"' in page and 'value="min-ji@example.org"' in page
+    assert not Signature.objects.exists()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+    assert client.post(url, {**SIGN_DATA, "csrfmiddlewaretoken": token}).status_code == 302
+    assert Signature.objects.filter(petition=petition).count() == 1
+
+
+def test_other_forms_without_a_token_get_the_plain_csrf_refusal(petition):
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/admin/login/", {"username": "x", "password": "y"})
+
+    assert response.status_code == 403
+    assert b"nothing was recorded" in response.content  # templates/403_csrf.html

@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from petitions import exports
+from petitions import counting, exports
 from petitions.models import Petition, Signature
 from tests.conftest import make_signature
 from tests.petitions.test_exports import HEADER_WITHOUT_EMAIL
@@ -44,7 +44,7 @@ def signed_petition(petition) -> Petition:
             verified_at=start + timedelta(minutes=minutes),
         )
     make_signature(petition, email="pending@example.org")
-    Petition.objects.filter(pk=petition.pk).update(signature_count=3)
+    counting.rebuild(petition)
     petition.refresh_from_db()
     return petition
 

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEvent
-from petitions import delivery, signing
+from petitions import counting, delivery, signing
 from petitions.admin import PetitionAdmin
 from petitions.models import PaperBatch, Petition, Signature
 from tests.conftest import make_petition, make_signature
@@ -108,7 +108,7 @@ def counted_petition(petition) -> Petition:
             status=Signature.Status.CONFIRMED,
             verified_at=datetime(2025, 3, 1, tzinfo=UTC),
         )
-    Petition.objects.filter(pk=petition.pk).update(signature_count=2)
+    counting.rebuild(petition)
     petition.refresh_from_db()
     return petition
 

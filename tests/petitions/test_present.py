@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent, User
-from petitions import delivery, documents, signing
+from petitions import counting, delivery, documents, signing
 from petitions.models import Petition, Presentation, Signature
 from petitions.tokens import make_token
 from tests.conftest import SIGN_DATA, make_petition, make_signature, on_commit_runs
@@ -44,7 +44,7 @@ def signed_petition(petition, owner) -> Petition:
             verified_at=start + timedelta(minutes=minutes),
         )
     make_signature(petition, email="pending@example.org", name="Pending Person")
-    Petition.objects.filter(pk=petition.pk).update(signature_count=2)
+    counting.rebuild(petition)
     petition.refresh_from_db()
     delivery.record_paper_batch(
         petition, count=5, received_on=date(2025, 5, 1), location="Vigil, London", user=owner

@@ -103,4 +103,5 @@ def test_a_friendly_page_answers_a_missing_csrf_cookie(petition):
     response = Client(enforce_csrf_checks=True).post(sign_url(petition), SIGN_DATA)
 
     assert response.status_code == 403
-    assert b"nothing was recorded" in response.content
+    assert "Nothing has been recorded yet" in response.content.decode()
+    assert not Signature.objects.exists()

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent, User
 from campaigns.models import Campaign
-from petitions import delivery
+from petitions import counting, delivery
 from petitions.models import Export, Petition, Presentation, Signature
 from tests.conftest import make_petition, make_signature, on_commit_runs
 from tests.petitions.test_exports import HEADER_WITH_EMAIL, HEADER_WITHOUT_EMAIL
@@ -48,7 +48,7 @@ def signed_petition(petition) -> Petition:
             verified_at=start + timedelta(minutes=minutes),
         )
     make_signature(petition, email="pending@example.org", name="Not yet")
-    Petition.objects.filter(pk=petition.pk).update(signature_count=len(SIGNERS))
+    counting.rebuild(petition)
     petition.refresh_from_db()
     return petition
 

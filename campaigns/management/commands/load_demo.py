@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation
 from campaigns.models import Campaign, Event, Resource, Story
+from petitions import counting
 from petitions.models import Demand, Petition, Signature
 
 CHINA = "The Government of the People's Republic of China"
@@ -351,5 +352,4 @@ class Command(BaseCommand):
                     "last_confirmation_sent_at": when,
                 },
             )
-        confirmed = petition.signatures.counted().count()
-        Petition.objects.filter(pk=petition.pk).update(signature_count=confirmed)
+        counting.rebuild(petition)

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from faker import Faker
 
+from petitions import counting
 from petitions.models import Petition, Signature
 
 # Faker locales, each with the country its people sign from; names in many scripts.
@@ -89,7 +89,7 @@ class Command(BaseCommand):
                 self._insert(batch)
                 batch = []
         self._insert(batch)
-        Petition.objects.filter(pk=petition.pk).update(signature_count=F("signature_count") + count)
+        counting.rebuild(petition)
         petition.refresh_from_db()
         self.stdout.write(f"Created {count:,} signatures on {slug}; now {petition.total_count:,}")
 

@@ -1,0 +1,164 @@
+"""Exact counts that stay cheap to write when a petition goes viral.
+
+Every change to what counts (a confirmation, a confirmed signature invalidated or withdrawn) is
+written as Tally rows in the same transaction as the signature's status. fold() later moves a
+petition's tallies into its kept counts (Petition.signature_count, CountryCount, HourlyCount):
+it deletes the tallies and adds them up in one transaction, under the petition row's lock, so
+each is counted once however many folds run, twice delivered or side by side. Confirmations
+insert rows and never wait for each other; only fold() updates the counter rows, once per batch.
+docs/architecture.md gives the measurements behind this choice.
+
+Where tasks run in-process (no Redis: the embedded default and the unit tests), confirm() folds
+at once, inside its own transaction. Otherwise the first tally after a fold schedules the next one
+COUNT_FOLD_DELAY_MS later, and a periodic fold_all() catches anything a lost task left behind.
+
+Writers of tallies hold the petition's counting lock shared; rebuild() and presenting hold it
+exclusively, so that no tally is written while they read the rows. On PostgreSQL it is an
+advisory transaction lock; SQLite runs one write transaction at a time anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Count, F, Sum
+from django.db.models.functions import TruncHour
+
+from .models import CountryCount, HourlyCount, Petition, Tally
+
+log = logging.getLogger(__name__)
+
+LOCK_NAMESPACE = 0x5AFE  # the first key of the two-key advisory lock; the petition id is the other
+
+
+def lock(petition_id: int, *, exclusive: bool = False) -> None:
+    """Hold the petition's counting lock until the transaction ends."""
+    if connection.vendor == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {function}(%s, %s)", [LOCK_NAMESPACE, petition_id])
+
+
+def hour_of(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def add(petition_id: int, changes: Iterable[tuple[str, datetime, int]]) -> None:
+    """Record (country, moment confirmed, +1 or -1) changes; call inside the transaction that
+    changes the signatures, holding lock(petition_id)."""
+    Tally.objects.bulk_create(
+        Tally(petition_id=petition_id, country=country, hour=hour_of(moment), delta=delta)
+        for country, moment, delta in changes
+    )
+    if settings.COUNT_FOLD_INLINE:
+        fold(petition_id)
+    else:
+        transaction.on_commit(lambda: schedule_fold(petition_id))
+
+
+def schedule_fold(petition_id: int) -> None:
+    """Queue one fold for the petition unless one is queued already."""
+    from .tasks import fold_counts
+
+    try:
+        if cache.add(f"fold-queued:{petition_id}", True, timeout=60):
+            fold_counts.apply_async((petition_id,), countdown=settings.COUNT_FOLD_DELAY_MS / 1000)
+    except Exception:
+        log.exception("could not queue a fold for petition %s; the periodic fold will", petition_id)
+
+
+def fold(petition_id: int) -> int:
+    """Move the petition's tallies into its kept counts; return how many were folded."""
+    cache.delete(f"fold-queued:{petition_id}")  # tallies written from now on queue another fold
+    tally = connection.ops.quote_name(Tally._meta.db_table)
+    with transaction.atomic():
+        list(Petition.objects.select_for_update().filter(pk=petition_id).values_list("pk"))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {tally} WHERE petition_id = %s RETURNING country, hour, delta",  # noqa: S608 - model names
+                [petition_id],
+            )
+            rows = cursor.fetchall()
+        if not rows:
+            return 0
+        countries: Counter = Counter()
+        hours: Counter = Counter()
+        for country, hour, delta in rows:
+            countries[country] += delta
+            if hour is not None:
+                hours[hour] += delta
+        total = sum(countries.values())
+        if total:
+            Petition.objects.filter(pk=petition_id).update(
+                signature_count=F("signature_count") + total
+            )
+        _add_to(CountryCount, "country", petition_id, countries)
+        _add_to(HourlyCount, "hour", petition_id, hours)
+    return len(rows)
+
+
+def _add_to(model, key: str, petition_id: int, changes: Counter) -> None:
+    changes = {value: n for value, n in changes.items() if n}
+    if not changes:
+        return
+    q = connection.ops.quote_name
+    table, count = q(model._meta.db_table), q("count")
+    values = ", ".join(["(%s, %s, %s)"] * len(changes))
+    params = [p for value, n in changes.items() for p in (petition_id, value, n)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (petition_id, {q(key)}, {count}) VALUES {values} "  # noqa: S608 - model names
+            f"ON CONFLICT (petition_id, {q(key)}) DO UPDATE SET {count} = {table}.{count} + "
+            f"excluded.{count}",
+            params,
+        )
+
+
+def fold_all() -> int:
+    """Fold every petition with tallies waiting; return how many tallies were folded."""
+    waiting = Tally.objects.values_list("petition_id", flat=True).distinct()
+    return sum(fold(petition_id) for petition_id in list(waiting))
+
+
+def rebuild(petition: Petition) -> tuple[int, int]:
+    """Set every kept count from the counted rows, with signing held still; return the online
+    count (before, after), before being the kept count plus the tallies not yet folded."""
+    counted = petition.signatures.counted()
+    with transaction.atomic():
+        lock(petition.pk, exclusive=True)
+        before = (
+            Petition.objects.select_for_update()
+            .values_list("signature_count", flat=True)
+            .get(pk=petition.pk)
+        )
+        before += Tally.objects.filter(petition=petition).aggregate(n=Sum("delta"))["n"] or 0
+        Tally.objects.filter(petition=petition).delete()
+        after = counted.count()
+        Petition.objects.filter(pk=petition.pk).update(signature_count=after)
+        kept = {
+            CountryCount: counted.values_list("country").annotate(n=Count("pk")),
+            HourlyCount: counted.exclude(verified_at=None)
+            .annotate(bucket=TruncHour("verified_at", tzinfo=UTC))
+            .values_list("bucket")
+            .annotate(n=Count("pk")),
+        }
+        for model, rows in kept.items():
+            key = "country" if model is CountryCount else "hour"
+            fresh = {value: n for value, n in rows}
+            old = dict(model.objects.filter(petition=petition).values_list(key, "count"))
+            if {k: n for k, n in old.items() if n} != fresh:
+                model.objects.filter(petition=petition).delete()
+                model.objects.bulk_create(
+                    model(petition=petition, count=n, **{key: value}) for value, n in fresh.items()
+                )
+                if before == after:
+                    log.warning("petition %s %s counts drifted", petition.pk, key)
+    return before, after

@@ -1,0 +1,262 @@
+"""Counts kept exactly: the total, by country and by hour, through confirmations, folds run
+twice, invalidations, recounts and presenting; on PostgreSQL, under many threads at once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, date, datetime
+from unittest import mock
+
+import pytest
+from django.db import connection, connections
+
+from petitions import counting, delivery, signing, tasks
+from petitions.models import CountryCount, HourlyCount, Petition, Signature, Tally
+from tests.conftest import make_petition, make_signature
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row and advisory locks are PostgreSQL's"
+)
+
+
+def kept(petition: Petition) -> tuple[int, dict[str, int], int]:
+    """(online count, counts by country, sum of hourly counts) as kept."""
+    petition.refresh_from_db()
+    countries = dict(
+        CountryCount.objects.filter(petition=petition, count__gt=0).values_list("country", "count")
+    )
+    hours = sum(HourlyCount.objects.filter(petition=petition).values_list("count", flat=True))
+    return petition.signature_count, countries, hours
+
+
+def from_rows(petition: Petition) -> tuple[int, dict[str, int], int]:
+    counted = petition.signatures.counted()
+    countries: dict[str, int] = {}
+    for code in counted.values_list("country", flat=True):
+        countries[code] = countries.get(code, 0) + 1
+    return counted.count(), countries, counted.count()
+
+
+def pending(petition: Petition, n: int, countries=("KR", "GB", "JP")) -> list[Signature]:
+    start = petition.signatures.count()
+    return [
+        make_signature(petition, f"p{start + i}@example.org", country=countries[i % len(countries)])
+        for i in range(n)
+    ]
+
+
+def test_a_confirmation_counts_in_the_total_its_country_and_its_hour(petition):
+    signature = pending(petition, 1, countries=("KR",))[0]
+
+    assert signing.confirm(signature) == signing.Confirmation.CONFIRMED
+
+    assert kept(petition) == (1, {"KR": 1}, 1)
+    hour = HourlyCount.objects.get(petition=petition)
+    signature.refresh_from_db()
+    assert hour.hour == signature.verified_at.replace(minute=0, second=0, microsecond=0)
+    assert not Tally.objects.exists()
+
+
+def test_with_a_worker_confirmations_wait_as_tallies_until_one_fold_adds_them(petition, settings):
+    settings.COUNT_FOLD_INLINE = False
+    signatures = pending(petition, 5)
+
+    with mock.patch.object(tasks.fold_counts, "apply_async") as queued:
+        from tests.conftest import on_commit_runs
+
+        for signature in signatures:
+            with on_commit_runs():
+                signing.confirm(signature)
+
+    assert queued.call_count == 1  # one fold queued for the batch, not one per confirmation
+    assert queued.call_args.kwargs["countdown"] == settings.COUNT_FOLD_DELAY_MS / 1000
+    assert kept(petition)[0] == 0
+    assert Tally.objects.count() == 5
+
+    assert tasks.fold_counts.apply(args=[petition.pk]).get() == 5
+    assert tasks.fold_counts.apply(args=[petition.pk]).get() == 0  # delivered twice: no change
+
+    assert kept(petition) == from_rows(petition) == (5, {"KR": 2, "GB": 2, "JP": 1}, 5)
+
+
+def test_the_periodic_fold_catches_tallies_a_lost_task_left(petition, settings):
+    settings.COUNT_FOLD_INLINE = False
+    other = make_petition(petition.campaign, "other")
+    for signature in pending(petition, 2) + pending(other, 3):
+        signing.confirm(signature)
+
+    assert tasks.fold_counts.apply().get() == 5
+
+    assert kept(petition)[0] == 2
+    assert kept(other)[0] == 3
+    assert settings.CELERY_BEAT_SCHEDULE["fold-counts"]["task"] == "petitions.tasks.fold_counts"
+
+
+def test_invalidating_takes_signatures_off_every_count(petition):
+    signatures = pending(petition, 4, countries=("KR", "KR", "GB", "JP"))
+    for signature in signatures:
+        signing.confirm(signature)
+
+    changed = signing.invalidate_signatures(
+        Signature.objects.filter(pk__in=[signatures[0].pk, signatures[2].pk])
+    )
+
+    assert changed == 2
+    assert kept(petition) == from_rows(petition) == (2, {"KR": 1, "JP": 1}, 2)
+
+
+def test_the_recount_repairs_tampered_country_and_hourly_counts(petition, caplog):
+    for signature in pending(petition, 3, countries=("KR", "GB", "GB")):
+        signing.confirm(signature)
+    CountryCount.objects.filter(petition=petition, country="GB").update(count=7)
+    HourlyCount.objects.filter(petition=petition).update(count=40)
+
+    with caplog.at_level(logging.WARNING):
+        before, after = signing.recount(petition)
+
+    assert before == after == 3
+    assert kept(petition) == (3, {"KR": 1, "GB": 2}, 3)
+    assert "country counts drifted" in caplog.text
+    assert "hour counts drifted" in caplog.text
+
+
+def test_a_recount_of_exact_counts_changes_and_logs_nothing(petition, caplog):
+    for signature in pending(petition, 3):
+        signing.confirm(signature)
+
+    with caplog.at_level(logging.WARNING):
+        assert signing.recount(petition) == (3, 3)
+
+    assert caplog.text == ""
+
+
+def test_presenting_folds_waiting_tallies_into_the_presented_count(petition, settings):
+    settings.COUNT_FOLD_INLINE = False
+    for signature in pending(petition, 3):
+        signing.confirm(signature)
+
+    presentation = delivery.present_petition(
+        petition, presented_on=date(2025, 6, 1), place="Embassy", recipient="Ambassador",
+        presented_by="Campaign staff",
+    )  # fmt: skip
+
+    assert presentation.online_count == 3
+    assert kept(petition)[0] == 3
+
+
+# PostgreSQL: real concurrency, each thread with its own connection.
+
+
+def run_in_threads(work, items, threads: int = 8) -> list:
+    results: list = []
+    lock = threading.Lock()
+    chunks = [items[i::threads] for i in range(threads)]
+    barrier = threading.Barrier(threads)
+
+    def worker(chunk):
+        try:
+            barrier.wait()
+            for item in chunk:
+                result = work(item)
+                with lock:
+                    results.append(result)
+        finally:
+            connections.close_all()
+
+    pool = [threading.Thread(target=worker, args=(chunk,)) for chunk in chunks]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return results
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_many_threads_confirming_while_folds_run_count_every_signature_once(campaign, settings):
+    settings.COUNT_FOLD_INLINE = False
+    petition = make_petition(campaign, "viral")
+    signatures = pending(petition, 400, countries=("KR", "GB", "JP", "US", "FR"))
+    # Every signature confirmed twice, from different threads, as double clicks and retries do.
+    work = signatures + signatures[::-1]
+    stop = threading.Event()
+
+    def folding():
+        try:
+            while not stop.is_set():
+                counting.fold(petition.pk)
+        finally:
+            connections.close_all()
+
+    folders = [threading.Thread(target=folding) for _ in range(2)]  # a fold task run twice
+    for folder in folders:
+        folder.start()
+    try:
+        results = run_in_threads(signing.confirm, work)
+    finally:
+        stop.set()
+        for folder in folders:
+            folder.join()
+    counting.fold_all()
+
+    assert results.count(signing.Confirmation.CONFIRMED) == 400
+    assert (
+        kept(petition)
+        == from_rows(petition)
+        == (400, {c: 80 for c in "KR GB JP US FR".split()}, 400)
+    )
+    assert not Tally.objects.exists()
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_confirming_and_invalidating_at_once_keep_the_counts_exact(campaign, settings):
+    settings.COUNT_FOLD_INLINE = False
+    petition = make_petition(campaign, "contested")
+    signatures = pending(petition, 300)
+
+    def work(signature):
+        if signature.pk % 3 == 0:
+            return signing.invalidate_signatures(Signature.objects.filter(pk=signature.pk))
+        return signing.confirm(signature)
+
+    run_in_threads(work, signatures + signatures[::2])
+    counting.fold_all()
+
+    assert kept(petition) == from_rows(petition)
+    assert kept(petition)[0] == petition.signatures.filter(status="confirmed").count() > 0
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_no_signature_counts_after_the_petition_is_presented(campaign, settings):
+    settings.COUNT_FOLD_INLINE = False
+    petition = make_petition(campaign, "presented-mid-flow")
+    signatures = pending(petition, 300)
+    presented = threading.Event()
+
+    def work(signature):
+        if signature is signatures[150]:
+            presentation = delivery.present_petition(
+                petition, presented_on=date(2025, 6, 1), place="Embassy", recipient="Ambassador",
+                presented_by="Campaign staff",
+            )  # fmt: skip
+            presented.set()
+            return presentation
+        return signing.confirm(signature)
+
+    results = run_in_threads(work, signatures)
+    counting.fold_all()
+
+    (presentation,) = [r for r in results if not isinstance(r, signing.Confirmation)]
+    confirmed = results.count(signing.Confirmation.CONFIRMED)
+    assert presentation.online_count == confirmed == kept(petition)[0] == from_rows(petition)[0]
+    assert results.count(signing.Confirmation.PETITION_CLOSED) == 299 - confirmed
+    assert Petition.objects.get(pk=petition.pk).status == Petition.Status.PRESENTED
+
+
+def test_hours_are_kept_in_utc():
+    moment = datetime(2025, 3, 1, 9, 59, 59, tzinfo=UTC)
+    assert counting.hour_of(moment) == datetime(2025, 3, 1, 9, tzinfo=UTC)
+    assert counting.hour_of(None) is None
