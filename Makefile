@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 
 export SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run serve worker beat test test-browser lint check demo admin clean help
+.PHONY: run serve worker beat test test-browser lint check demo admin clean help bench
 
 help:
 	@echo "make run     - install, migrate, load the demo and serve on http://$(HOST):$(PORT)"
@@ -19,6 +19,7 @@ help:
 	@echo "make serve   - gunicorn on PORT against the configured DATABASE_URL / REDIS_URL"
 	@echo "make worker  - a Celery worker with beat (periodic tasks)"
 	@echo "make lint    - ruff and the migrations check"
+	@echo "make bench   - load benchmark on gunicorn + PostgreSQL + Redis + Celery (needs wrk)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Safe Passage needs Python 3.11 or newer; found " + sys.version.split()[0])'
@@ -39,11 +40,11 @@ serve: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py build_fonts
-	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile - --logger-class config.log_redaction.RedactingLogger --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
 worker: $(STAMP)
 	$(PY) manage.py build_fonts
-	$(BIN)/celery -A config worker --beat --loglevel INFO --concurrency $${WORKER_CONCURRENCY:-2} --schedule var/celerybeat-schedule
+	nice -n $${WORKER_NICE:-10} $(BIN)/celery -A config worker --beat --loglevel INFO --concurrency $${WORKER_CONCURRENCY:-2} --schedule var/celerybeat-schedule
 
 beat: $(STAMP)
 	$(BIN)/celery -A config beat --loglevel INFO --schedule var/celerybeat-schedule
@@ -54,6 +55,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
+	$(PY) bench/load.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -211,15 +211,20 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Signing
 CONFIRMATION_EMAILS_MAX = envint("CONFIRMATION_EMAILS_MAX", 3, 1, 20)
 CONFIRMATION_REQUEUE_AFTER_SECONDS = envint("CONFIRMATION_REQUEUE_AFTER_SECONDS", 300, 10)
+# Confirmation emails go out in batches over one SMTP connection: the first signature since the
+# last batch queues the next one this much later.
+CONFIRMATION_BATCH_DELAY_MS = envint("CONFIRMATION_BATCH_DELAY_MS", 500, 0, 60_000)
 
-# Counting (petitions/counting.py): confirmations write tallies that a fold adds to the kept
-# counts. With tasks in-process (no Redis) the fold runs inside each confirmation; otherwise it
-# runs COUNT_FOLD_DELAY_MS after the first tally since the last fold, batching what comes between.
 # How long a rendered petition page is reused at most (it is rendered again at once when the
 # count or the petition changes).
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 10, 0, 3600)
+# How long each web process reuses a petition it read for the page and the sign form (0: never).
+PETITION_MEMO_SECONDS = envint("PETITION_MEMO_SECONDS", 1, 0, 60)
+# Counting (petitions/counting.py): confirmations write tallies that a fold adds to the kept
+# counts. With tasks in-process (no Redis) the fold runs inside each confirmation; otherwise a
+# confirmation folds if none has in the last COUNT_FOLD_INTERVAL_SECONDS, batching the others.
 COUNT_FOLD_INLINE = envbool("COUNT_FOLD_INLINE", not REDIS_URL)
-COUNT_FOLD_DELAY_MS = envint("COUNT_FOLD_DELAY_MS", 500, 0, 60_000)
+COUNT_FOLD_INTERVAL_SECONDS = envint("COUNT_FOLD_INTERVAL_SECONDS", 1, 1, 60)
 
 CELERY_BEAT_SCHEDULE = {
     "fold-counts": {
@@ -275,7 +280,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_secrets": {"()": "config.log_redaction.RedactSecrets"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

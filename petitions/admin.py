@@ -168,6 +168,7 @@ class PetitionAdmin(OrganisationScopedAdmin):
                 **(extra_context or {}),
                 "timeline_chart": charts.timeline_svg(petition),
                 "countries_chart": charts.countries_svg(petition),
+                "world_map": charts.world_map_svg(petition),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -7,9 +7,15 @@ them.
 
 from __future__ import annotations
 
+import functools
+import math
+import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from django.contrib.staticfiles import finders
 from django.core.cache import cache
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -129,4 +135,65 @@ def countries_svg(petition: Petition) -> SafeString:
     return mark_safe(  # noqa: S308 - every value is a number or escaped
         f'<svg class="chart chart-countries" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-label="{escape(label)}">{"".join(parts)}</svg>'
+    )
+
+
+WORLD = "vendor/worldmap/world.svg"  # built by `manage.py build_world_map`, 1000 wide
+SHADES = ["#c7e6d4", "#8fcca9", "#52a878", "#198754", "#0b4a2c"]
+MAP_FONT, LEGEND = 36, 76  # the map is drawn 1000 wide, not 600: larger text to match
+
+
+@functools.cache
+def world_outlines() -> tuple[frozenset[str], int, int]:
+    """(country codes the outlines have, width, height); a few tiny territories are not on it."""
+    text = Path(finders.find(WORLD)).read_text()
+    width, height = re.search(r'viewBox="0 0 (\d+) (\d+)"', text).groups()
+    return frozenset(re.findall(r'id="([a-z]{2})"', text)), int(width), int(height)
+
+
+def countries_on_the_map() -> frozenset[str]:
+    return world_outlines()[0]
+
+
+def world_map_svg(petition: Petition) -> SafeString:
+    """Every country with signers, shaded by how many (five steps on a log scale, a legend
+    below), on a map drawn from the vendored outlines: <use> refers to them, so the page only
+    carries one line per country and the browser fetches the outlines once."""
+    rows = [(code, n) for code, n in by_country(petition) if code.lower() in countries_on_the_map()]
+    if not rows:
+        return mark_safe("")  # noqa: S308 - empty
+    url = escape(static(WORLD))
+    _, width, height = world_outlines()
+    top = max(n for _, n in rows)
+    steps = len(SHADES)
+
+    def step(n: int) -> int:
+        return min(steps - 1, int(steps * math.log(n) / math.log(top))) if top > 1 else steps - 1
+
+    parts = [f'<use href="{url}#world" fill="#e9ecef" stroke="#fff" stroke-width="0.6"/>']
+    for code, n in rows:
+        name = escape(countries.name(code))
+        parts.append(
+            f'<use href="{url}#{code.lower()}" fill="{SHADES[step(n)]}" stroke="#fff" '
+            f'stroke-width="0.6"><title>{name}: {n:,}</title></use>'
+        )
+    # Legend: the lowest count that each shade stands for.
+    y, box = height + 16, 44
+    floors = sorted({max(1, math.ceil(top ** (k / steps))) for k in range(steps)})
+    for index, floor in enumerate(floors):
+        x = 10 + index * 200
+        parts.append(
+            f'<rect x="{x}" y="{y}" width="{box}" height="{box}" rx="4" '
+            f'fill="{SHADES[step(floor)]}"/>'
+            f'<text x="{x + box + 10}" y="{y + box - 9}" font-size="{MAP_FONT}" '
+            f'fill="#212529">{floor:,}+</text>'
+        )
+    label = "Map of where people signed from: " + ", ".join(
+        f"{countries.name(code)}: {n:,}" for code, n in rows[:TOP_COUNTRIES]
+    )
+    if len(rows) > TOP_COUNTRIES:
+        label += f", and {len(rows) - TOP_COUNTRIES} more countries"
+    return mark_safe(  # noqa: S308 - every value is a number, a country code or escaped
+        f'<svg class="chart chart-map" viewBox="0 0 {width} {height + LEGEND}" '
+        f'role="img" aria-label="{escape(label)}">{"".join(parts)}</svg>'
     )

@@ -9,8 +9,12 @@ insert rows and never wait for each other; only fold() updates the counter rows,
 docs/architecture.md gives the measurements behind this choice.
 
 Where tasks run in-process (no Redis: the embedded default and the unit tests), confirm() folds
-at once, inside its own transaction. Otherwise the first tally after a fold schedules the next one
-COUNT_FOLD_DELAY_MS later, and a periodic fold_all() catches anything a lost task left behind.
+at once, inside its own transaction. Otherwise, after its commit, a confirmation folds the
+petition's tallies itself if no process has done so in the last COUNT_FOLD_INTERVAL_SECONDS (a
+cache key decides), so the counts follow within that interval without waiting for a Celery
+worker busy with emails. The process that folds also queues a fold_counts task for one interval
+later, for the tallies of the last confirmations of a burst, and beat runs fold_all() every 10 s
+for anything a lost task left behind.
 
 Writers of tallies hold the petition's counting lock shared; rebuild() and presenting hold it
 exclusively, so that no tally is written while they read the rows. On PostgreSQL it is an
@@ -61,26 +65,30 @@ def add(petition_id: int, changes: Iterable[tuple[str, datetime, int]]) -> None:
     if settings.COUNT_FOLD_INLINE:
         fold(petition_id)
     else:
-        transaction.on_commit(lambda: schedule_fold(petition_id))
+        transaction.on_commit(lambda: fold_soon(petition_id))
 
 
-def schedule_fold(petition_id: int) -> None:
-    """Queue one fold for the petition unless one is queued already."""
+def fold_soon(petition_id: int) -> None:
+    """Fold now if no process has in the last interval, and queue the fold that will take the
+    tallies written until then; otherwise leave them to those. Never fails the request."""
     from .tasks import fold_counts
 
+    interval = settings.COUNT_FOLD_INTERVAL_SECONDS  # whole seconds: the cache API rounds down
     try:
-        if cache.add(f"fold-queued:{petition_id}", True, timeout=60):
-            fold_counts.apply_async((petition_id,), countdown=settings.COUNT_FOLD_DELAY_MS / 1000)
+        if not cache.add(f"folded:{petition_id}", True, timeout=interval):
+            return
+        fold_counts.apply_async((petition_id,), countdown=interval)
+        fold(petition_id)
     except Exception:
-        log.exception("could not queue a fold for petition %s; the periodic fold will", petition_id)
+        log.exception("could not fold petition %s now; the periodic fold will", petition_id)
 
 
 def fold(petition_id: int) -> int:
     """Move the petition's tallies into its kept counts; return how many were folded."""
-    cache.delete(f"fold-queued:{petition_id}")  # tallies written from now on queue another fold
     tally = connection.ops.quote_name(Tally._meta.db_table)
     with transaction.atomic():
-        list(Petition.objects.select_for_update().filter(pk=petition_id).values_list("pk"))
+        # order_by(): the default ordering would join (and lock) the campaign too.
+        list(Petition.objects.select_for_update().filter(pk=petition_id).order_by().values("pk"))
         with connection.cursor() as cursor:
             cursor.execute(
                 f"DELETE FROM {tally} WHERE petition_id = %s RETURNING country, hour, delta",  # noqa: S608 - model names

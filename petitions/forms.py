@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 from crispy_forms.helper import FormHelper
@@ -7,6 +8,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.translation import get_language
 from django_countries import countries
 
 from .models import Petition, Signature
@@ -27,6 +29,21 @@ def clean_text(value: str, label: str, max_length: int) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=16)
+def country_choices(language: str) -> list[tuple[str, str]]:
+    """The country list in the visitor's language, sorted once per process, not per request."""
+    return [("", "Choose your country"), *countries]
+
+
+class CountryField(forms.ChoiceField):
+    """Checks the code against a set, not by walking the list of 250 choices on every post."""
+
+    codes = frozenset(code for code, _ in countries)
+
+    def valid_value(self, value) -> bool:
+        return value in self.codes
+
+
 class SignatureForm(forms.Form):
     name = forms.CharField(
         max_length=Signature._meta.get_field("name").max_length,
@@ -40,7 +57,9 @@ class SignatureForm(forms.Form):
         help_text="We'll email you a link to confirm your signature. It is never published.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    country = forms.ChoiceField(label="Country", choices=[])
+    # A callable: a form copies its fields for each instance, and a list of 250 countries would
+    # be copied with it on every request.
+    country = CountryField(label="Country", choices=lambda: country_choices(get_language()))
     city = forms.CharField(
         max_length=Signature._meta.get_field("city").max_length,
         required=False,
@@ -53,7 +72,6 @@ class SignatureForm(forms.Form):
         """token_by_script: the form goes on a page cached for everyone, so it carries no CSRF
         token; static/js/sign-form.js fetches the visitor's own from data-csrf-url on submit."""
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", "Choose your country"), *countries]
         organisation = petition.campaign.organisation
         self.fields["consent"].label = (
             f"I agree that {organisation.name} keeps my name, town and country to present this "

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
@@ -38,6 +39,13 @@ class PetitionQuerySet(models.QuerySet):
 
     def open(self) -> PetitionQuerySet:
         return self.filter(status=Petition.Status.OPEN)
+
+    def accepting_signatures(self, now: datetime) -> PetitionQuerySet:
+        """Open, and between opens_at and closes_at (Petition.is_accepting_signatures in SQL)."""
+        return self.open().filter(
+            models.Q(opens_at__isnull=True) | models.Q(opens_at__lte=now),
+            models.Q(closes_at__isnull=True) | models.Q(closes_at__gt=now),
+        )
 
 
 class Petition(models.Model):
@@ -85,6 +93,7 @@ class Petition(models.Model):
 
     @property
     def is_accepting_signatures(self) -> bool:
+        """Open, and between opens_at and closes_at (also as a query: accepting_signatures)."""
         now = timezone.now()
         return (
             self.status == self.Status.OPEN
@@ -150,6 +159,13 @@ class SignatureQuerySet(models.QuerySet):
         """Signatures that count: confirmed, not invalidated or withdrawn."""
         return self.filter(status=Signature.Status.CONFIRMED)
 
+    def owed_email(self) -> SignatureQuerySet:
+        """Signatures owed a confirmation email: asked for and not sent yet."""
+        return self.filter(
+            status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED],
+            confirmations_sent__lt=models.F("confirmations_requested"),
+        )
+
 
 class Signature(models.Model):
     class Status(models.TextChoices):
@@ -192,9 +208,9 @@ class Signature(models.Model):
         indexes = [
             models.Index(fields=["petition", "status", "verified_at"]),
             models.Index(
-                fields=["created_at"],
-                name="signature_unsent_idx",
-                condition=models.Q(status="pending"),
+                fields=["id"],
+                name="signature_owed_email_idx",
+                condition=models.Q(confirmations_sent__lt=models.F("confirmations_requested")),
             ),
         ]
 

@@ -8,7 +8,8 @@ import logging
 from collections import defaultdict
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -43,23 +44,37 @@ def sign(petition: Petition, *, name: str, email: str, country: str, city: str =
     if not petition.is_accepting_signatures:
         raise PetitionClosed(petition.closed_reason)
     canonical = Signature.canonical_email(email)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                signature = Signature.objects.create(
-                    petition=petition,
-                    name=name,
-                    email=email.strip(),
-                    email_canonical=canonical,
-                    country=country,
-                    city=city,
-                )
-        except IntegrityError:
-            signature_id = _request_another_email(petition, canonical)
-        else:
-            signature_id = signature.pk
-        if signature_id is not None:
-            transaction.on_commit(lambda: queue_confirmation(signature_id))
+    signature = Signature(
+        petition=petition,
+        name=name,
+        email=email.strip(),
+        email_canonical=canonical,
+        country=country,
+        city=city,
+    )
+    signature_id = _insert_unless_signed(signature)
+    if signature_id is None:
+        signature_id = _request_another_email(petition, canonical)
+    if signature_id is not None:
+        transaction.on_commit(queue_confirmations)
+
+
+def _insert_unless_signed(signature: Signature) -> int | None:
+    """Insert the row and return its id, or None if the address has signed this petition: one
+    statement (INSERT … ON CONFLICT DO NOTHING RETURNING), with no transaction or savepoint
+    around it, because this runs for every signature of a viral petition."""
+    fields = [f for f in Signature._meta.concrete_fields if not f.primary_key]
+    q = connection.ops.quote_name
+    values = [f.get_db_prep_save(f.pre_save(signature, True), connection) for f in fields]
+    sql = (
+        f"INSERT INTO {q(Signature._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 - model names
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({q('petition_id')}, {q('email_canonical')}) DO NOTHING RETURNING {q('id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _request_another_email(petition: Petition, canonical: str) -> int | None:
@@ -73,42 +88,51 @@ def _request_another_email(petition: Petition, canonical: str) -> int | None:
     return existing.values_list("pk", flat=True).first()
 
 
-def queue_confirmation(signature_id: int) -> None:
-    """Hand the email to Celery. A broker that is down must not fail the request: the signature
-    row is saved, and requeue_unsent_confirmations sends it later."""
-    from .tasks import send_confirmation
+def queue_confirmations() -> None:
+    """Make sure a run of send_due_confirmations is on its way. The first signature since the
+    last run queues one, CONFIRMATION_BATCH_DELAY_MS later, which sends the emails of every
+    signature made meanwhile over one SMTP connection; the others only find the cache key set.
+    A broker or cache that is down must not fail the request: the row is saved, and
+    requeue_unsent_confirmations sends its email later."""
+    from .tasks import CONFIRMATIONS_DUE_KEY, send_due_confirmations
 
     try:
-        send_confirmation.delay(signature_id)
+        if cache.add(CONFIRMATIONS_DUE_KEY, True, timeout=60):
+            send_due_confirmations.apply_async(
+                countdown=settings.CONFIRMATION_BATCH_DELAY_MS / 1000
+            )
     except Exception:
-        log.exception(
-            "could not queue confirmation for signature %s; requeue will retry", signature_id
-        )
+        log.exception("could not queue confirmation emails; the periodic requeue will send them")
+        try:
+            cache.delete(CONFIRMATIONS_DUE_KEY)
+        except Exception:
+            log.warning("could not clear %s either", CONFIRMATIONS_DUE_KEY)
 
 
 def confirm(signature: Signature) -> Confirmation:
     """Confirm a pending signature and count it, exactly once however often it is called, and
     never after signing has closed: present_petition() holds the counting lock exclusively while
-    it closes signing, so the status read here under the shared lock is the one that holds."""
+    it closes signing, so the petition's status seen here under the shared lock is the one that
+    holds. One conditional update does it all; only when it changes nothing do we ask why."""
     with transaction.atomic():
         counting.lock(signature.petition_id)
-        petition = Petition.objects.get(pk=signature.petition_id)
-        current = Signature.objects.values_list("status", flat=True).get(pk=signature.pk)
-        if current == Signature.Status.CONFIRMED:
-            return Confirmation.ALREADY_CONFIRMED
-        if current != Signature.Status.PENDING:
-            return Confirmation.NOT_COUNTED
-        if not petition.is_accepting_signatures:
-            return Confirmation.PETITION_CLOSED
-        # The conditional update is the lock: of two requests racing, one changes the row.
         now = timezone.now()
-        changed = Signature.objects.filter(pk=signature.pk, status=Signature.Status.PENDING).update(
-            status=Signature.Status.CONFIRMED, verified_at=now
-        )
-        if not changed:
-            return Confirmation.ALREADY_CONFIRMED
-        counting.add(petition.pk, [(signature.country.code or "", now, 1)])
-    return Confirmation.CONFIRMED
+        changed = Signature.objects.filter(
+            pk=signature.pk,
+            status=Signature.Status.PENDING,
+            petition__in=Petition.objects.filter(pk=signature.petition_id).accepting_signatures(
+                now
+            ),
+        ).update(status=Signature.Status.CONFIRMED, verified_at=now)
+        if changed:
+            counting.add(signature.petition_id, [(signature.country.code or "", now, 1)])
+            return Confirmation.CONFIRMED
+    current = Signature.objects.values_list("status", flat=True).get(pk=signature.pk)
+    if current == Signature.Status.CONFIRMED:
+        return Confirmation.ALREADY_CONFIRMED
+    if current != Signature.Status.PENDING:
+        return Confirmation.NOT_COUNTED
+    return Confirmation.PETITION_CLOSED
 
 
 def recount(petition: Petition) -> tuple[int, int]:

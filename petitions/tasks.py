@@ -7,7 +7,9 @@ from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
-from django.db.models import F, Q
+from django.core.cache import cache
+from django.core.mail import get_connection
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,19 +31,64 @@ def load_signature(signature_id: int) -> Signature | None:
     )
 
 
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=5,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-)
+RETRY_SMTP = {
+    "autoretry_for": (smtplib.SMTPException, OSError),
+    "retry_backoff": 5,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+CONFIRMATIONS_DUE_KEY = "confirmations-due"
+BATCH = 200
+
+
+@shared_task(**RETRY_SMTP)
 def send_confirmation(signature_id: int) -> str:
-    """Send the one email a signature is owed: the confirmation link while pending, a note that
-    it already counts once confirmed. Idempotent: it sends only what was asked for and not sent."""
+    """Send the one email a signature is owed (see deliver_confirmation)."""
     signature = load_signature(signature_id)
     if signature is None:
         return "gone"
+    return deliver_confirmation(signature)
+
+
+@shared_task(bind=True, **RETRY_SMTP)
+def send_due_confirmations(self) -> int:
+    """Send the emails that signatures are owed, BATCH at a time over one SMTP connection; return
+    how many were sent. Queued by signing.queue_confirmations(): one run serves every signature
+    made while it waited. A full batch queues the next run rather than looping, so that the
+    small counting tasks queued meanwhile are not held up behind thousands of emails. An
+    address that fails does not hold up the others; the run is retried for it afterwards."""
+    cache.delete(CONFIRMATIONS_DUE_KEY)  # signatures from now on queue another run
+    sent = failed = after = 0
+    while True:
+        batch = list(
+            Signature.objects.owed_email()
+            .filter(pk__gt=after)
+            .select_related("petition__campaign__organisation")
+            .order_by("pk")[:BATCH]
+        )
+        if batch:
+            with get_connection() as connection:
+                for signature in batch:
+                    try:
+                        sent += deliver_confirmation(signature, connection) == "sent"
+                    except Exception:
+                        failed += 1
+        if len(batch) < BATCH:
+            break
+        after = batch[-1].pk
+        if not self.request.is_eager:
+            send_due_confirmations.delay()
+            break
+    if failed:
+        raise smtplib.SMTPException(f"{failed} confirmation emails failed; retrying")
+    return sent
+
+
+def deliver_confirmation(signature: Signature, connection=None) -> str:
+    """Send the one email a signature is owed: the confirmation link while pending, a note that
+    it already counts once confirmed. Idempotent: it sends only what was asked for and not sent,
+    claimed with a conditional update so that two workers never send the same email."""
     if signature.status not in (Signature.Status.PENDING, Signature.Status.CONFIRMED):
         return "not needed"
     sent = signature.confirmations_sent
@@ -58,10 +105,10 @@ def send_confirmation(signature_id: int) -> str:
         if signature.status == Signature.Status.PENDING:
             path = reverse("petitions:confirm", args=[signature.uuid, make_token(signature.uuid)])
             context["confirm_url"] = settings.SITE_URL + path
-            send_templated_email("confirm_signature", signature.email, context)
+            send_templated_email("confirm_signature", signature.email, context, connection)
         else:
             context["petition_url"] = settings.SITE_URL + petition.get_absolute_url()
-            send_templated_email("already_signed", signature.email, context)
+            send_templated_email("already_signed", signature.email, context, connection)
     except Exception:
         # Give the claim back so that a retry (or the periodic requeue) sends it.
         Signature.objects.filter(pk=signature.pk, confirmations_sent=sent + 1).update(
@@ -77,11 +124,8 @@ def requeue_unsent_confirmations(limit: int = 1000) -> int:
     """Queue the emails that were asked for but never sent (the broker was down, a worker died)."""
     cutoff = timezone.now() - timedelta(seconds=settings.CONFIRMATION_REQUEUE_AFTER_SECONDS)
     ids = list(
-        Signature.objects.filter(
-            status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED],
-            confirmations_sent__lt=F("confirmations_requested"),
-            created_at__lt=cutoff,
-        )
+        Signature.objects.owed_email()
+        .filter(created_at__lt=cutoff)
         .filter(Q(last_confirmation_sent_at__isnull=True) | Q(last_confirmation_sent_at__lt=cutoff))
         .values_list("pk", flat=True)[:limit]
     )

@@ -19,10 +19,12 @@ celery_app.conf.task_always_eager = True
 
 
 @pytest.fixture(autouse=True)
-def fold_counts_at_once(settings):
-    """Counts change inside each confirmation, as on the embedded default; the counting tests
-    turn this off to test the batched fold used with a real worker."""
+def counts_and_petitions_current_at_once(settings):
+    """Counts change inside each confirmation, as on the embedded default (the counting tests
+    turn this off to test the batched fold used with a real worker), and petitions are read
+    afresh for every request."""
     settings.COUNT_FOLD_INLINE = True
+    settings.PETITION_MEMO_SECONDS = 0  # tests change petitions between requests
 
 
 @pytest.fixture(autouse=True)

@@ -120,7 +120,7 @@ def test_signing_sends_a_confirmation_email_through_a_real_worker_and_its_link_c
     assert signature.status == Signature.Status.PENDING
 
     # Pressing the button confirms and counts the signature once; pressing it again does not.
-    # The worker folds the tally into the count (COUNT_FOLD_DELAY_MS later).
+    # The confirming request folds the tally into the count, after its commit.
     confirmed = http.post(link, {"csrfmiddlewaretoken": csrf_token_in(page.body)})
     assert confirmed.status == 200, confirmed.body
     assert confirmed.url.endswith(reverse("petitions:thanks", args=[petition.slug]))

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from io import StringIO
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.core.management import call_command
 
 from petitions import charts, counting
 from petitions.models import Petition, Signature, raised_goal
@@ -109,6 +114,7 @@ def test_the_charts_show_on_the_petition_page(client, petition):
 
     assert "Signatures over time" in page and 'class="chart chart-timeline"' in page
     assert "Where people signed from" in page and 'class="chart chart-countries"' in page
+    assert 'class="chart chart-map"' in page
 
 
 def test_staff_see_the_charts_on_the_petition_in_the_admin(client, superuser, petition):
@@ -118,3 +124,66 @@ def test_staff_see_the_charts_on_the_petition_in_the_admin(client, superuser, pe
     page = client.get(f"/admin/petitions/petition/{petition.pk}/change/").content.decode()
 
     assert 'class="chart chart-timeline"' in page and 'class="chart chart-countries"' in page
+    assert 'class="chart chart-map"' in page
+
+
+def test_the_map_shades_each_country_by_its_signers_on_a_log_scale(petition):
+    signed(petition, 100, datetime(2025, 3, 1, tzinfo=UTC), country="KR")
+    signed(petition, 10, datetime(2025, 3, 2, tzinfo=UTC), country="GB")
+    signed(petition, 1, datetime(2025, 3, 3, tzinfo=UTC), country="SG")  # a dot on the map
+
+    svg = str(charts.world_map_svg(petition))
+
+    world = re.search(r'<use href="([^"]+)#world"', svg).group(1)
+    assert world.endswith("vendor/worldmap/world.svg")
+    shade = dict(re.findall(r'#([a-z]{2})" fill="(#[0-9a-f]{6})"', svg))
+    assert set(shade) == {"kr", "gb", "sg"}
+    assert shade["kr"] == charts.SHADES[-1] and shade["sg"] == charts.SHADES[0]
+    assert charts.SHADES.index(shade["gb"]) == 2  # 10 is halfway to 100 on a log scale
+    assert "<title>United Kingdom: 10</title>" in svg
+    assert (
+        'aria-label="Map of where people signed from: South Korea: 100, United Kingdom: 10,' in svg
+    )
+    assert ">1+</text>" in svg and ">40+</text>" in svg  # the legend's lowest count per shade
+
+
+def test_the_map_leaves_out_countries_it_has_no_outline_for(petition):
+    signed(petition, 2, datetime(2025, 3, 1, tzinfo=UTC), country="KR")
+    signed(petition, 1, datetime(2025, 3, 2, tzinfo=UTC), country="BQ")  # not on the map
+
+    svg = str(charts.world_map_svg(petition))
+
+    assert "#kr" in svg and "#bq" not in svg
+    assert "bq" not in charts.countries_on_the_map()
+
+
+def test_the_vendored_outlines_have_the_world_and_its_countries():
+    outlines = (Path(settings.BASE_DIR) / "static/vendor/worldmap/world.svg").read_text()
+
+    assert '<g id="world">' in outlines
+    assert len(charts.countries_on_the_map()) >= 180
+    assert {"kr", "kp", "cn", "gb", "us", "ru", "br", "za", "au", "sg", "ad"} <= (
+        charts.countries_on_the_map()
+    )
+    assert "fill=" not in outlines  # so that each <use> gives its own colour
+
+
+def test_the_outlines_are_rebuilt_from_a_pygal_style_source(tmp_path, settings):
+    source = tmp_path / "worldmap.svg"
+    source.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 2000 1000"><g id="countries">'
+        '<g class="xa country map-element"><path d="m100 100h400v400h-400z"/></g>'
+        '<g class="xb country map-element"><path d="M1000 100c10 0 390 0 400 0l0 400-400 0z'
+        'm500 0l0.1 0 0 0.1z"/></g>'
+        '<g class="xc country map-element"><path d="m1900 900l1 0 0 1z"/></g>'
+        "</g></svg>"
+    )
+    settings.BASE_DIR = tmp_path
+
+    call_command("build_world_map", str(source), stdout=StringIO())
+
+    built = (tmp_path / "static/vendor/worldmap/world.svg").read_text()
+    assert 'viewBox="0 0 1000 453"' in built  # down to the lowest point, plus a margin
+    assert '<path id="xa" d="M50 50l200 0 0 200-200 0z"/>' in built
+    assert '<path id="xb" d="M500 50l200 0 0 200-200 0z"/>' in built  # the speck is dropped
+    assert re.search(r'<circle id="xc" cx="95\d" cy="45\d" r="2.5"/>', built)

@@ -13,7 +13,7 @@ from django.db import connection, connections
 
 from petitions import counting, delivery, signing, tasks
 from petitions.models import CountryCount, HourlyCount, Petition, Signature, Tally
-from tests.conftest import make_petition, make_signature
+from tests.conftest import make_petition, make_signature, on_commit_runs
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row and advisory locks are PostgreSQL's"
@@ -58,26 +58,45 @@ def test_a_confirmation_counts_in_the_total_its_country_and_its_hour(petition):
     assert not Tally.objects.exists()
 
 
-def test_with_a_worker_confirmations_wait_as_tallies_until_one_fold_adds_them(petition, settings):
+def test_with_a_worker_one_confirmation_per_interval_folds_and_queues_the_next_fold(
+    petition, settings
+):
     settings.COUNT_FOLD_INLINE = False
+    settings.COUNT_FOLD_INTERVAL_SECONDS = 60  # all five fall in one interval
     signatures = pending(petition, 5)
 
     with mock.patch.object(tasks.fold_counts, "apply_async") as queued:
-        from tests.conftest import on_commit_runs
-
         for signature in signatures:
             with on_commit_runs():
                 signing.confirm(signature)
 
-    assert queued.call_count == 1  # one fold queued for the batch, not one per confirmation
-    assert queued.call_args.kwargs["countdown"] == settings.COUNT_FOLD_DELAY_MS / 1000
-    assert kept(petition)[0] == 0
-    assert Tally.objects.count() == 5
+    # The first confirmation folded itself; the other four wait for the fold it queued.
+    assert kept(petition)[0] == 1
+    assert Tally.objects.count() == 4
+    assert queued.call_count == 1
+    assert queued.call_args.kwargs["countdown"] == 60
 
-    assert tasks.fold_counts.apply(args=[petition.pk]).get() == 5
+    assert tasks.fold_counts.apply(args=[petition.pk]).get() == 4
     assert tasks.fold_counts.apply(args=[petition.pk]).get() == 0  # delivered twice: no change
 
     assert kept(petition) == from_rows(petition) == (5, {"KR": 2, "GB": 2, "JP": 1}, 5)
+
+
+def test_a_fold_that_fails_after_the_commit_loses_nothing(petition, settings, monkeypatch):
+    settings.COUNT_FOLD_INLINE = False
+
+    def broken(petition_id):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(counting, "fold", broken)
+    with mock.patch.object(tasks.fold_counts, "apply_async"), on_commit_runs():
+        outcome = signing.confirm(pending(petition, 1)[0])
+    monkeypatch.undo()
+
+    assert outcome == signing.Confirmation.CONFIRMED
+    assert Tally.objects.count() == 1
+    assert tasks.fold_counts.apply().get() == 1
+    assert kept(petition)[0] == 1
 
 
 def test_the_periodic_fold_catches_tallies_a_lost_task_left(petition, settings):

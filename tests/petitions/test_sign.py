@@ -253,7 +253,7 @@ def test_a_broker_that_is_down_loses_no_signature(client, petition, monkeypatch)
     def broker_down(*args, **kwargs):
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(tasks.send_confirmation, "delay", broker_down)
+    monkeypatch.setattr(tasks.send_due_confirmations, "apply_async", broker_down)
 
     response = post_sign(client, petition)
 

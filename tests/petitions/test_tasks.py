@@ -112,3 +112,60 @@ def test_requeue_sends_what_was_asked_for_and_never_sent(petition, settings):
     assert (unsent.confirmations_sent, sent.confirmations_sent) == (1, 1)
     assert just_now.confirmations_sent == 0
     assert tasks.requeue_unsent_confirmations.apply().get() == 0
+
+
+def test_due_confirmations_go_out_in_one_run_over_one_connection(petition, monkeypatch):
+    owed = [make_signature(petition, email=f"owed{n}@example.org") for n in range(5)]
+    make_signature(petition, email="done@example.org", confirmations_sent=1)
+    make_signature(petition, email="removed@example.org", status=Signature.Status.INVALIDATED)
+    opened = []
+    real_get_connection = tasks.get_connection
+
+    def counting_get_connection(*args, **kwargs):
+        opened.append(1)
+        return real_get_connection(*args, **kwargs)
+
+    monkeypatch.setattr(tasks, "get_connection", counting_get_connection)
+
+    assert tasks.send_due_confirmations.apply().get() == 5
+
+    assert len(opened) == 1
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(s.email for s in owed)
+    assert tasks.send_due_confirmations.apply().get() == 0  # run twice: nothing sent twice
+    assert len(mail.outbox) == 5
+
+
+def test_an_address_that_fails_does_not_hold_up_the_others(petition, monkeypatch):
+    for n in range(3):
+        make_signature(petition, email=f"s{n}@example.org")
+    real_send = tasks.send_templated_email
+
+    def refuse_one(name, to, context, connection=None):
+        if to == "s1@example.org":
+            raise smtplib.SMTPRecipientsRefused({to: (550, b"no such user")})
+        real_send(name, to, context, connection)
+
+    monkeypatch.setattr(tasks, "send_templated_email", refuse_one)
+
+    result = tasks.send_due_confirmations.apply()
+
+    assert isinstance(result.result, smtplib.SMTPException)  # retried later, for s1 only
+    assert sorted(m.to[0] for m in mail.outbox) == ["s0@example.org", "s2@example.org"]
+    assert Signature.objects.get(email="s1@example.org").confirmations_sent == 0
+
+
+def test_signing_queues_one_run_for_many_signatures(client, petition, settings):
+    from unittest import mock
+
+    from petitions import signing
+    from tests.conftest import on_commit_runs
+
+    settings.CONFIRMATION_BATCH_DELAY_MS = 500
+    with mock.patch.object(tasks.send_due_confirmations, "apply_async") as queued:
+        for n in range(4):
+            with on_commit_runs():
+                signing.sign(petition, name="Min-ji", email=f"m{n}@example.org", country="KR")
+
+    assert queued.call_count == 1
+    assert queued.call_args.kwargs == {"countdown": 0.5}
+    assert Signature.objects.owed_email().count() == 4
