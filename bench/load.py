@@ -16,7 +16,7 @@ they are not pass/fail conditions.
 Needs wrk (apt-get install wrk). Environment: BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/safe_passage_bench_load), BENCH_REDIS_URL (default
 redis://127.0.0.1:6379/5), BENCH_PORT (8011), BENCH_SECONDS per phase (10), WEB_CONCURRENCY
-(gunicorn workers, 4), WORKER_CONCURRENCY (Celery, 2).
+(gunicorn workers, 3, as `make serve`), WORKER_CONCURRENCY (Celery, 2).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ DATABASE_URL = os.environ.get(
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 PORT = int(os.environ.get("BENCH_PORT", "8011"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
-WEB_WORKERS = os.environ.get("WEB_CONCURRENCY", "4")
+WEB_WORKERS = os.environ.get("WEB_CONCURRENCY", "3")
 CELERY_WORKERS = os.environ.get("WORKER_CONCURRENCY", "2")
 BASE = f"http://127.0.0.1:{PORT}"
 SLUG = "bench-load"
@@ -228,6 +228,29 @@ def wrk(name: str, path: str, lua: str, connections: int, seconds: int = SECONDS
     return Run(name, rate, p50, p99, codes)
 
 
+def cpu_seconds(session_ids: dict[str, int]) -> dict[str, float]:
+    """CPU time (user + system) used so far by each process session named, and by PostgreSQL's
+    processes, read from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = dict.fromkeys([*session_ids, "postgres"], 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        session, cpu = int(fields[3]), (int(fields[11]) + int(fields[12])) / tick
+        for label, sid in session_ids.items():
+            if session == sid:
+                used[label] += cpu
+        if name == "postgres":
+            used["postgres"] += cpu
+    return used
+
+
 class LagSampler(threading.Thread):
     """Samples (time, confirmed rows, kept count) every 0.2 s; the lag of a sample is how long
     until the kept count reached that sample's confirmed rows."""
@@ -331,12 +354,17 @@ def main() -> int:
                         LUA_POST_FORM % {**form, "path": "/bench/insert/"}, 32))  # fmt: skip
         sign_path = f"/petitions/{SLUG}/sign/"
         before = Signature.objects.filter(petition=petition).count()
+        sessions = {"gunicorn": web.pid, "celery": worker.pid, "smtp sink": sink.pid}
+        cpu_before = cpu_seconds(sessions)
         started = time.monotonic()
         runs.append(wrk("sign POST", sign_path, LUA_POST_FORM % {**form, "path": sign_path}, 32))
         elapsed = time.monotonic() - started
         time.sleep(1)  # requests still in flight when wrk stopped
         signed_rows = Signature.objects.filter(petition=petition).count() - before
         sign_rate = signed_rows / elapsed
+        cpu_sign = {
+            k: v - cpu_before[k] for k, v in cpu_seconds(sessions).items()
+        }  # over the sign phase and the second after
         # wrk stops with requests in flight: the server may finish up to one per connection
         # after wrk stopped counting, so rows may exceed the accepted POSTs by that much.
         accepted = runs[-1].codes.get("302", 0)
@@ -402,6 +430,10 @@ def main() -> int:
         elif run.name == "petition page GET":
             note = "target 1,500/s"
         print(f"{run.name:22} {run.rate:>8,.0f} {run.p50_ms:>8.1f} {run.p99_ms:>8.1f}  {note}")
+    print(
+        "\nCPU per signature during the sign phase: "
+        + ", ".join(f"{k} {v * 1000 / max(signed_rows, 1):.2f} ms" for k, v in cpu_sign.items())
+    )
     if lags:
         print(f"\ncounter lag while confirming: p50 {statistics.median(lags):.2f} s, "
               f"max {max(lags):.2f} s (target under 2 s), {len(lags)} samples")  # fmt: skip

@@ -2,40 +2,57 @@
 
     python bench/smtp_sink.py PORT COUNT_FILE
 
-Runs until SIGTERM, then writes the count to COUNT_FILE. bench/load.py starts it at a lower
-priority: it stands in for a mail server on another machine and should take little of this one.
+It stands in for a mail server on another machine, so it should take as little of this one as
+it can: a few lines of asyncio that answer the commands Django's SMTP backend sends (EHLO, MAIL,
+RCPT, DATA, RSET, NOOP, QUIT) without parsing the messages. Runs until SIGTERM, then writes the
+count to COUNT_FILE.
 """
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sys
-import threading
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
+received = 0
 
 
-class Counter:
-    received = 0
+async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    global received
+    writer.write(b"220 sink ESMTP\r\n")
+    try:
+        while line := await reader.readline():
+            verb = line[:4].upper()
+            if verb == b"DATA":
+                writer.write(b"354 go ahead\r\n")
+                await reader.readuntil(b"\r\n.\r\n")
+                received += 1
+                writer.write(b"250 OK\r\n")
+            elif verb == b"EHLO":
+                writer.write(b"250-sink\r\n250 8BITMIME\r\n")
+            elif verb == b"QUIT":
+                writer.write(b"221 bye\r\n")
+                break
+            else:
+                writer.write(b"250 OK\r\n")
+            await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        writer.close()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        self.received += 1
-        return "250 OK"
 
-
-def main() -> None:
+async def main() -> None:
     port, count_file = int(sys.argv[1]), Path(sys.argv[2])
-    handler = Counter()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    server = await asyncio.start_server(session, "127.0.0.1", port)
+    stopped = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
     count_file.write_text("ready")
-    stopped.wait()
-    controller.stop()
-    count_file.write_text(str(handler.received))
+    async with server:
+        await stopped.wait()
+    count_file.write_text(str(received))
 
 
 if __name__ == "__main__":
-    main()
+    asyncio.run(main())

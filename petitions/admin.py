@@ -490,7 +490,7 @@ class SignatureAdmin(OrganisationScopedAdmin):
         "last_confirmation_sent_at",
         "status",
     ]
-    actions = ["invalidate"]
+    actions = ["invalidate", "withdraw"]
 
     def has_add_permission(self, request):
         return False
@@ -502,4 +502,14 @@ class SignatureAdmin(OrganisationScopedAdmin):
         changed = signing.invalidate_signatures(queryset)
         self.message_user(
             request, f"{changed} signature(s) invalidated; counts updated.", messages.SUCCESS
+        )
+
+    @admin.action(
+        description="Withdraw selected signatures at the signer's request (they stop counting)",
+        permissions=["change"],
+    )
+    def withdraw(self, request, queryset):
+        changed = signing.withdraw_signatures(queryset)
+        self.message_user(
+            request, f"{changed} signature(s) withdrawn; counts updated.", messages.SUCCESS
         )

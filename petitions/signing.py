@@ -146,6 +146,16 @@ def recount(petition: Petition) -> tuple[int, int]:
 def invalidate_signatures(signatures: QuerySet[Signature]) -> int:
     """Mark signatures as invalid (fraud, duplicates found by staff) and take confirmed ones off
     the counts. Returns how many changed."""
+    return _take_off(signatures, Signature.Status.INVALIDATED)
+
+
+def withdraw_signatures(signatures: QuerySet[Signature]) -> int:
+    """Withdraw signatures at their signers' request and take confirmed ones off the counts.
+    Returns how many changed."""
+    return _take_off(signatures, Signature.Status.WITHDRAWN)
+
+
+def _take_off(signatures: QuerySet[Signature], status: str) -> int:
     by_petition: dict[int, list[int]] = defaultdict(list)
     for pk, petition_id in signatures.filter(
         status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED]
@@ -159,9 +169,7 @@ def invalidate_signatures(signatures: QuerySet[Signature]) -> int:
                 pk__in=ids, status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED]
             )
             rows = list(locked.values_list("pk", "status", "country", "verified_at"))
-            Signature.objects.filter(pk__in=[row[0] for row in rows]).update(
-                status=Signature.Status.INVALIDATED
-            )
+            Signature.objects.filter(pk__in=[row[0] for row in rows]).update(status=status)
             changed += len(rows)
             taken_off = [
                 (country, verified_at, -1)

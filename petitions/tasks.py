@@ -9,6 +9,8 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import connection
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +18,7 @@ from django.utils import timezone
 from accounts import audit
 
 from . import counting, documents, exports, signing
-from .emails import send_templated_email
+from .emails import Composer, templated_email
 from .models import Export, Petition, Presentation, Signature, private_storage
 from .tokens import make_token
 
@@ -55,10 +57,13 @@ def send_confirmation(signature_id: int) -> str:
 def send_due_confirmations(self) -> int:
     """Send the emails that signatures are owed, BATCH at a time over one SMTP connection; return
     how many were sent. Queued by signing.queue_confirmations(): one run serves every signature
-    made while it waited. A full batch queues the next run rather than looping, so that the
-    small counting tasks queued meanwhile are not held up behind thousands of emails. An
-    address that fails does not hold up the others; the run is retried for it afterwards."""
+    made while it waited. A batch is claimed with one conditional update (so runs side by side
+    never send an email twice) and its templates are rendered once per petition. A full batch
+    queues the next run rather than looping, so that other tasks are not held up behind
+    thousands of emails. An address that fails is given back and does not hold up the others;
+    the run is retried for it afterwards."""
     cache.delete(CONFIRMATIONS_DUE_KEY)  # signatures from now on queue another run
+    composer = Composer()
     sent = failed = after = 0
     while True:
         batch = list(
@@ -67,13 +72,18 @@ def send_due_confirmations(self) -> int:
             .select_related("petition__campaign__organisation")
             .order_by("pk")[:BATCH]
         )
-        if batch:
-            with get_connection() as connection:
+        claimed = _claim([signature.pk for signature in batch])
+        if claimed:
+            with get_connection() as smtp:
                 for signature in batch:
+                    if signature.pk not in claimed:
+                        continue  # another run has it
                     try:
-                        sent += deliver_confirmation(signature, connection) == "sent"
+                        _send(signature, composer, smtp)
+                        sent += 1
                     except Exception:
                         failed += 1
+                        _give_back(signature.pk, claimed[signature.pk])
         if len(batch) < BATCH:
             break
         after = batch[-1].pk
@@ -85,10 +95,62 @@ def send_due_confirmations(self) -> int:
     return sent
 
 
-def deliver_confirmation(signature: Signature, connection=None) -> str:
-    """Send the one email a signature is owed: the confirmation link while pending, a note that
-    it already counts once confirmed. Idempotent: it sends only what was asked for and not sent,
-    claimed with a conditional update so that two workers never send the same email."""
+def _claim(ids: list[int]) -> dict[int, int]:
+    """Count one more email sent for each signature still owed one; {id: emails sent now}."""
+    if not ids:
+        return {}
+    q = connection.ops.quote_name
+    table = q(Signature._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET confirmations_sent = confirmations_sent + 1, "  # noqa: S608 - model names
+            f"last_confirmation_sent_at = %s WHERE id IN ({', '.join(['%s'] * len(ids))}) "
+            "AND confirmations_sent < confirmations_requested AND status IN (%s, %s) "
+            "RETURNING id, confirmations_sent",
+            [timezone.now(), *ids, Signature.Status.PENDING, Signature.Status.CONFIRMED],
+        )
+        return dict(cursor.fetchall())
+
+
+def _give_back(signature_id: int, claimed: int) -> None:
+    """Undo a claim whose email failed, so that a retry (or the periodic requeue) sends it."""
+    Signature.objects.filter(pk=signature_id, confirmations_sent=claimed).update(
+        confirmations_sent=claimed - 1
+    )
+    log.warning("confirmation email for signature %s failed; will retry", signature_id)
+
+
+def _send(signature: Signature, composer: Composer, smtp) -> None:
+    """Send over an open SMTP connection the bytes composed once per petition, or the ordinary
+    way for other mail backends (files, the tests' outbox)."""
+    if isinstance(smtp, SMTPBackend) and smtp.connection is not None:
+        wire = _message(signature, composer, wire=True)
+        if wire is not None:
+            smtp.connection.sendmail(*wire)
+            return
+    _message(signature, composer, smtp).send()
+
+
+def _message(signature: Signature, composer: Composer, smtp=None, *, wire: bool = False):
+    """The one email a signature is owed: the confirmation link while pending, a note that it
+    already counts once confirmed. With wire=True: Composer.wire()'s bytes, or None."""
+    petition = signature.petition
+    context = {"petition": petition, "organisation": petition.campaign.organisation}
+    if signature.status == Signature.Status.PENDING:
+        path = reverse("petitions:confirm", args=[signature.uuid, make_token(signature.uuid)])
+        context["confirm_url"] = "link"
+        name, key, link = "confirm_signature", (petition.pk, "confirm"), settings.SITE_URL + path
+    else:
+        context["petition_url"] = settings.SITE_URL + petition.get_absolute_url()
+        name, key, link = "already_signed", (petition.pk, "already"), ""
+    if wire:
+        return composer.wire(name, key, context, signature.email, link)
+    return templated_email(composer.render(name, key, context, link), signature.email, smtp)
+
+
+def deliver_confirmation(signature: Signature) -> str:
+    """Send the one email a signature is owed, once: claimed with a conditional update so that
+    two workers never send the same email, and given back if sending fails."""
     if signature.status not in (Signature.Status.PENDING, Signature.Status.CONFIRMED):
         return "not needed"
     sent = signature.confirmations_sent
@@ -99,22 +161,10 @@ def deliver_confirmation(signature: Signature, connection=None) -> str:
     )
     if not claimed:
         return "another worker got there first"
-    petition = signature.petition
-    context = {"petition": petition, "organisation": petition.campaign.organisation}
     try:
-        if signature.status == Signature.Status.PENDING:
-            path = reverse("petitions:confirm", args=[signature.uuid, make_token(signature.uuid)])
-            context["confirm_url"] = settings.SITE_URL + path
-            send_templated_email("confirm_signature", signature.email, context, connection)
-        else:
-            context["petition_url"] = settings.SITE_URL + petition.get_absolute_url()
-            send_templated_email("already_signed", signature.email, context, connection)
+        _message(signature, Composer()).send()
     except Exception:
-        # Give the claim back so that a retry (or the periodic requeue) sends it.
-        Signature.objects.filter(pk=signature.pk, confirmations_sent=sent + 1).update(
-            confirmations_sent=sent
-        )
-        log.warning("confirmation email for signature %s failed; will retry", signature.pk)
+        _give_back(signature.pk, sent + 1)
         raise
     return "sent"
 

@@ -125,6 +125,22 @@ def test_invalidating_takes_signatures_off_every_count(petition):
     assert kept(petition) == from_rows(petition) == (2, {"KR": 1, "JP": 1}, 2)
 
 
+def test_withdrawing_takes_signatures_off_every_count(client, superuser, petition):
+    signatures = pending(petition, 3, countries=("KR", "GB", "GB"))
+    for signature in signatures:
+        signing.confirm(signature)
+    client.force_login(superuser)
+
+    client.post(
+        "/admin/petitions/signature/",
+        {"action": "withdraw", "_selected_action": [signatures[1].pk]},
+    )
+
+    assert Signature.objects.get(pk=signatures[1].pk).status == Signature.Status.WITHDRAWN
+    assert kept(petition) == from_rows(petition) == (2, {"KR": 1, "GB": 1}, 2)
+    assert signing.confirm(signatures[1]) == signing.Confirmation.NOT_COUNTED
+
+
 def test_the_recount_repairs_tampered_country_and_hourly_counts(petition, caplog):
     for signature in pending(petition, 3, countries=("KR", "GB", "GB")):
         signing.confirm(signature)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import smtplib
 from datetime import timedelta
+from unittest import mock
 
 import time_machine
 from django.core import mail
@@ -64,7 +65,7 @@ def test_an_smtp_failure_gives_the_claim_back_for_a_retry(petition, monkeypatch)
     def refuse(*args, **kwargs):
         raise smtplib.SMTPServerDisconnected("connection dropped")
 
-    monkeypatch.setattr(tasks, "send_templated_email", refuse)
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
 
     result = tasks.send_confirmation.apply(args=[signature.pk])
 
@@ -131,6 +132,13 @@ def test_due_confirmations_go_out_in_one_run_over_one_connection(petition, monke
 
     assert len(opened) == 1
     assert sorted(m.to[0] for m in mail.outbox) == sorted(s.email for s in owed)
+    # Rendered once, each still carries its own signer's link, in both parts, and no other.
+    for message in mail.outbox:
+        signature = next(s for s in owed if s.email == message.to[0])
+        html = message.alternatives[0][0]
+        assert f"/confirm/{signature.uuid}/" in message.body
+        assert html.count(f"/confirm/{signature.uuid}/") == 2  # the button and the copyable link
+        assert message.body.count("/confirm/") == 1 and "link-" not in message.body + html
     assert tasks.send_due_confirmations.apply().get() == 0  # run twice: nothing sent twice
     assert len(mail.outbox) == 5
 
@@ -138,14 +146,17 @@ def test_due_confirmations_go_out_in_one_run_over_one_connection(petition, monke
 def test_an_address_that_fails_does_not_hold_up_the_others(petition, monkeypatch):
     for n in range(3):
         make_signature(petition, email=f"s{n}@example.org")
-    real_send = tasks.send_templated_email
+    real_message = tasks._message
 
-    def refuse_one(name, to, context, connection=None):
-        if to == "s1@example.org":
-            raise smtplib.SMTPRecipientsRefused({to: (550, b"no such user")})
-        real_send(name, to, context, connection)
+    def refuse_one(signature, composer, smtp=None):
+        message = real_message(signature, composer, smtp)
+        if signature.email == "s1@example.org":
+            message.send = mock.Mock(
+                side_effect=smtplib.SMTPRecipientsRefused({"s1": (550, b"no such user")})
+            )
+        return message
 
-    monkeypatch.setattr(tasks, "send_templated_email", refuse_one)
+    monkeypatch.setattr(tasks, "_message", refuse_one)
 
     result = tasks.send_due_confirmations.apply()
 
@@ -169,3 +180,70 @@ def test_signing_queues_one_run_for_many_signatures(client, petition, settings):
     assert queued.call_count == 1
     assert queued.call_args.kwargs == {"countdown": 0.5}
     assert Signature.objects.owed_email().count() == 4
+
+
+def test_over_smtp_each_message_is_composed_once_and_comes_out_whole(
+    petition, settings, monkeypatch
+):
+    """The SMTP path fills the recipient, link and Message-ID into bytes encoded once per
+    petition; what a real SMTP server receives must be the same email the ordinary path sends."""
+    import email
+    import email.policy
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+            received.append((envelope.rcpt_tos, envelope.content))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.SITE_URL = "https://sign.example.org"
+    Petition = type(petition)
+    Petition.objects.filter(pk=petition.pk).update(title="북한 난민을 구하라 — Save them")
+    signers = [
+        make_signature(petition, email="min-ji@example.org"),
+        make_signature(petition, email="José.Ñúñez@bücher.example"),
+        make_signature(petition, email="done@example.org", status=Signature.Status.CONFIRMED),
+    ]
+    from django.core.mail import EmailMessage
+
+    built = []
+    real_message = EmailMessage.message
+    monkeypatch.setattr(EmailMessage, "message", lambda self: built.append(1) or real_message(self))
+    try:
+        assert tasks.send_due_confirmations.apply().get() == 3
+    finally:
+        controller.stop()
+    assert len(built) == 2  # one confirmation and one "already counted" note, for three emails
+
+    by_recipient = {
+        rcpt[0]: email.message_from_bytes(content, policy=email.policy.default)
+        for rcpt, content in received
+    }
+    assert len(by_recipient) == 3
+    assert {"min-ji@example.org", "done@example.org"} < set(by_recipient)
+    assert any(r.endswith("@xn--bcher-kva.example") for r in by_recipient)  # as Django sends it
+    ids = {message["Message-ID"] for message in by_recipient.values()}
+    assert len(ids) == 3
+    for signature in signers[:2]:
+        domain = "xn--bcher-kva.example" if "bücher" in signature.email else "example.org"
+        message = next(m for r, m in by_recipient.items() if r.endswith(domain) and "done" not in r)
+        subject = str(message["Subject"]).strip()  # the header is folded: " =?utf-8?b?…"
+        assert subject == "Please confirm your signature: 북한 난민을 구하라 — Save them"
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        link = f"https://sign.example.org/confirm/{signature.uuid}/"
+        assert text.count(link) == 1 and html.count(link) == 2
+        assert "link-" not in text + html and "example.invalid" not in str(message)
+    note = by_recipient["done@example.org"].get_body(("plain",)).get_content()
+    assert "/confirm/" not in note and "https://sign.example.org/petitions/" in note
