@@ -2,34 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 
+from . import audit, roles
 from .models import AuditEvent, Membership, Organisation, User
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    autocomplete_fields = ["user"]
-
-
-@admin.register(User)
-class UserAdmin(BaseUserAdmin):
-    pass
-
-
-@admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "website"]
-    search_fields = ["name"]
-    prepopulated_fields = {"slug": ["name"]}
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    inlines = [MembershipInline]
-
-
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "organisation", "role"]
-    list_filter = ["role", "organisation"]
-    autocomplete_fields = ["user", "organisation"]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -45,23 +19,211 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "actor", "organisation", "action", "target"]
-    list_filter = ["action"]
-    date_hierarchy = "created_at"
-
-
 class OrganisationScopedAdmin(admin.ModelAdmin):
-    """Lists and pages show only objects of the staff member's own organisations (superusers
-    see all). `organisation_path` is the lookup from the model to its Organisation."""
+    """Everything a staff member sees and does here is decided by their role in the object's
+    organisation (accounts/roles.py), not by Django's per-model permissions: lists and pages show
+    only their organisations' objects (an outsider gets nothing, not even a count), viewers only
+    read, and foreign keys offer only organisations (and their campaigns and petitions) where the
+    user may write. Superusers see and do everything. `organisation_path` is the lookup from the
+    model to its Organisation."""
 
     organisation_path = "organisation"
+    read_roles = roles.READ
+    write_roles = roles.WRITE
+    delete_roles = roles.ADMINISTER
+
+    def _allowed(self, request, allowed, obj=None) -> bool:
+        user = request.user
+        if user.is_active and user.is_superuser:
+            return True
+        if obj is None:
+            return bool(roles.organisations_where(user, allowed))
+        organisation_id = roles.organisation_id_of(obj, self.organisation_path)
+        return roles.role_in(user, organisation_id) in allowed
+
+    def has_module_permission(self, request):
+        return self._allowed(request, self.read_roles)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request, self.read_roles, obj)
+
+    def has_add_permission(self, request):
+        return self._allowed(request, self.write_roles)
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request, self.write_roles, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allowed(request, self.delete_roles, obj)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(
-            **{f"{self.organisation_path}__memberships__user": request.user}
-        ).distinct()
+        readable = roles.organisations_where(request.user, self.read_roles)
+        return queryset.filter(**{f"{self.organisation_path}__in": readable})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser:
+            writable = roles.organisations_where(request.user, self.write_roles)
+            scope = WRITABLE_CHOICES.get(db_field.related_model._meta.label)
+            if scope is not None:
+                kwargs["queryset"] = db_field.related_model._default_manager.filter(
+                    **{f"{scope}__in": writable}
+                )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+# What a foreign key may point to: objects of organisations where the user may write.
+WRITABLE_CHOICES = {
+    "accounts.Organisation": "pk",
+    "campaigns.Campaign": "organisation",
+    "petitions.Petition": "campaign__organisation",
+}
+
+
+class ScopedInline:
+    """For inlines: the same rules, by the role in the parent object's organisation
+    (`organisation_path` from the parent)."""
+
+    organisation_path = "organisation"
+    write_roles = roles.WRITE
+
+    def _may_write(self, request, obj) -> bool:
+        user = request.user
+        if user.is_active and user.is_superuser:
+            return True
+        if obj is None:
+            return bool(roles.organisations_where(user, self.write_roles))
+        organisation_id = roles.organisation_id_of(obj, self.organisation_path)
+        return roles.role_in(user, organisation_id) in self.write_roles
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        if user.is_active and user.is_superuser:
+            return True
+        if obj is None:
+            return bool(roles.roles(user))
+        organisation_id = roles.organisation_id_of(obj, self.organisation_path)
+        return roles.role_in(user, organisation_id) is not None
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_write(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_write(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_write(request, obj)
+
+
+class MembershipInline(ScopedInline, admin.TabularInline):
+    """Owners change their members' roles and remove members; adding people (accounts are the
+    instance's) is for superusers."""
+
+    model = Membership
+    organisation_path = "id"
+    write_roles = roles.ADMINISTER
+    extra = 0
+    autocomplete_fields = ["user"]
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["user"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    pass
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(OrganisationScopedAdmin):
+    organisation_path = "id"
+    write_roles = roles.ADMINISTER
+    list_display = ["name", "slug", "website"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    inlines = [MembershipInline]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Membership:
+            _audit_memberships(request, formset)
+        super().save_formset(request, form, formset, change)
+
+
+@admin.register(Membership)
+class MembershipAdmin(OrganisationScopedAdmin):
+    write_roles = roles.ADMINISTER
+    list_display = ["user", "organisation", "role"]
+    list_filter = ["role", ("organisation", admin.RelatedOnlyFieldListFilter)]
+    autocomplete_fields = ["user", "organisation"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["user", "organisation"]
+
+    def save_model(self, request, obj, form, change):
+        before = Membership.objects.filter(pk=obj.pk).values_list("role", flat=True).first()
+        super().save_model(request, obj, form, change)
+        if before != obj.role:
+            _record_role(request, obj, before, obj.role)
+
+    def delete_model(self, request, obj):
+        _record_role(request, obj, obj.role, None)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            _record_role(request, membership, membership.role, None)
+        super().delete_queryset(request, queryset)
+
+
+def _record_role(request, membership: Membership, before: str | None, after: str | None) -> None:
+    audit.record(
+        request.user,
+        "role changed",
+        membership.organisation,
+        membership.user,
+        user=membership.user.username,
+        before=before,
+        after=after,
+    )
+
+
+def _audit_memberships(request, formset) -> None:
+    """Role changes made in the organisation's page, recorded before they are saved."""
+    for form in formset.forms:
+        if not form.instance.pk:
+            continue
+        before = Membership.objects.filter(pk=form.instance.pk).values_list("role", flat=True)
+        before = before.first()
+        if form in formset.deleted_forms:
+            _record_role(request, form.instance, before, None)
+        elif form.has_changed() and form.cleaned_data.get("role") != before:
+            _record_role(request, form.instance, before, form.cleaned_data["role"])
+    for form in formset.extra_forms:
+        if form.has_changed() and form.is_valid():
+            instance = form.instance
+            _record_role(request, instance, None, form.cleaned_data.get("role"))
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin, OrganisationScopedAdmin):
+    """Owners read their organisation's log; nobody edits it."""
+
+    read_roles = roles.ADMINISTER
+    list_display = ["created_at", "actor", "organisation", "action", "target"]
+    list_filter = ["action"]
+    date_hierarchy = "created_at"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest
 
+from accounts import roles
 from accounts.models import Membership
 
 from .models import Petition
@@ -16,13 +17,7 @@ def staff_role(user, organisation_id: int) -> str | None:
     """The user's role in the organisation; superusers run the instance and count as owners."""
     if not (user.is_authenticated and user.is_active and user.is_staff):
         return None
-    if user.is_superuser:
-        return Membership.Role.OWNER
-    return (
-        Membership.objects.filter(user=user, organisation_id=organisation_id)
-        .values_list("role", flat=True)
-        .first()
-    )
+    return roles.role_in(user, organisation_id)
 
 
 def get_petition_for_staff(request: HttpRequest, pk: object) -> tuple[Petition, str]:

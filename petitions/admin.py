@@ -15,8 +15,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts import audit
-from accounts.admin import OrganisationScopedAdmin, ReadOnlyAdmin
+from accounts import audit, roles
+from accounts.admin import OrganisationScopedAdmin, ReadOnlyAdmin, ScopedInline
 
 from . import charts, delivery, documents, exports, signing
 from .access import can_present, can_see_emails, get_petition_for_staff, staff_role
@@ -27,8 +27,10 @@ def _presented(petition: Petition | None) -> bool:
     return petition is not None and petition.status == Petition.Status.PRESENTED
 
 
-class FrozenOncePresentedInline(admin.TabularInline):
+class FrozenOncePresentedInline(ScopedInline, admin.TabularInline):
     """What was handed over stays as it was: once presented, the inline is read-only."""
+
+    organisation_path = "campaign__organisation"
 
     def has_add_permission(self, request, obj=None):
         return not _presented(obj) and super().has_add_permission(request, obj)
@@ -58,8 +60,9 @@ class PaperBatchInline(FrozenOncePresentedInline):
     extra = 0
 
 
-class PresentationInline(admin.TabularInline):
+class PresentationInline(ScopedInline, admin.TabularInline):
     model = Presentation
+    organisation_path = "campaign__organisation"
     fields = ["presented_on", "place", "recipient", "total_count", "status", "sha256", "download"]
     readonly_fields = fields
     extra = 0
@@ -110,7 +113,11 @@ class PetitionAdmin(OrganisationScopedAdmin):
         "opens_at",
         "closes_at",
     ]
-    list_filter = ["status", "campaign__organisation", "campaign"]
+    list_filter = [
+        "status",
+        ("campaign__organisation", admin.RelatedOnlyFieldListFilter),
+        ("campaign", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["title", "target"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["signature_count", "paper_count", "created_at", "updated_at"]
@@ -320,7 +327,7 @@ class PetitionAdmin(OrganisationScopedAdmin):
 
 
 @admin.register(Presentation)
-class PresentationAdmin(OrganisationScopedAdmin, ReadOnlyAdmin):
+class PresentationAdmin(ReadOnlyAdmin, OrganisationScopedAdmin):
     organisation_path = "petition__campaign__organisation"
     list_display = [
         "petition",
@@ -467,7 +474,13 @@ class SignatureAdmin(OrganisationScopedAdmin):
         "created_at",
         "verified_at",
     ]
-    list_filter = ["status", "country", "created_at", "verified_at", "petition"]
+    list_filter = [
+        "status",
+        "country",
+        "created_at",
+        "verified_at",
+        ("petition", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["name", "email"]
     date_hierarchy = "created_at"
     list_select_related = ["petition"]
@@ -491,9 +504,41 @@ class SignatureAdmin(OrganisationScopedAdmin):
         "status",
     ]
     actions = ["invalidate", "withdraw"]
+    EMAIL_FIELDS = ("email", "email_canonical")
 
     def has_add_permission(self, request):
         return False
+
+    def _sees_emails(self, request, obj=None) -> bool:
+        """Viewers never see signers' addresses; a list spanning organisations shows them only
+        if the user may see them in every one."""
+        user = request.user
+        if user.is_superuser:
+            return True
+        if obj is not None:
+            return can_see_emails(roles.role_in(user, obj.petition.campaign.organisation_id))
+        readable = roles.organisations_where(user, roles.READ)
+        return bool(readable) and all(can_see_emails(roles.roles(user)[o]) for o in readable)
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if self._sees_emails(request) else [f for f in shown if f != "email"]
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        return fields if self._sees_emails(request) else [f for f in fields if f != "email"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self._sees_emails(request, obj):
+            return fields
+        return [f for f in fields if f not in self.EMAIL_FIELDS]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if self._sees_emails(request, obj):
+            return fields
+        return [f for f in fields if f not in self.EMAIL_FIELDS]
 
     @admin.action(
         description="Invalidate selected signatures (they stop counting)", permissions=["change"]

@@ -19,6 +19,12 @@ celery_app.conf.task_always_eager = True
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Every test makes staff users; the real hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def counts_and_petitions_current_at_once(settings):
     """Counts change inside each confirmation, as on the embedded default (the counting tests
     turn this off to test the batched fold used with a real worker), and petitions are read

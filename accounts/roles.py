@@ -1,0 +1,51 @@
+"""What each staff role may do, organisation by organisation.
+
+Owner: everything in the organisation, including its members and its audit log. Manager: creates
+and runs campaigns and petitions, sees signers' email addresses. Viewer: sees counts and names,
+changes nothing. Superusers run the instance and may do everything everywhere. A staff member's
+roles are read once per request (kept on the user object).
+"""
+
+from __future__ import annotations
+
+from .models import Membership
+
+OWNER, MANAGER, VIEWER = Membership.Role.OWNER, Membership.Role.MANAGER, Membership.Role.VIEWER
+READ = frozenset({OWNER, MANAGER, VIEWER})
+WRITE = frozenset({OWNER, MANAGER})
+ADMINISTER = frozenset({OWNER})
+
+
+def roles(user) -> dict[int, str]:
+    """{organisation id: role} for an active staff member; empty for anyone else."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return {}
+    cached = getattr(user, "_roles_by_organisation", None)
+    if cached is None:
+        cached = dict(Membership.objects.filter(user=user).values_list("organisation_id", "role"))
+        user._roles_by_organisation = cached
+    return cached
+
+
+def role_in(user, organisation_id: int | None) -> str | None:
+    """The user's role in the organisation; superusers count as owners everywhere."""
+    if user.is_authenticated and user.is_active and user.is_superuser:
+        return OWNER
+    return roles(user).get(organisation_id)
+
+
+def organisations_where(user, allowed: frozenset[str]) -> list[int]:
+    return [org for org, role in roles(user).items() if role in allowed]
+
+
+def organisation_id_of(obj, path: str) -> int | None:
+    """Follow a lookup such as "petition__campaign__organisation" to the organisation's id
+    ("id": the object is the organisation)."""
+    if path == "id":
+        return obj.pk
+    *steps, last = path.split("__")
+    for step in steps:
+        obj = getattr(obj, step, None)
+        if obj is None:
+            return None
+    return getattr(obj, f"{last}_id", None)
