@@ -96,9 +96,6 @@ SITE_URL = envurl("SITE_URL", "http://127.0.0.1:8000", ("http", "https")).rstrip
 _site = urlsplit(SITE_URL)
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", f"127.0.0.1,localhost,{_site.hostname}")
 CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
-# The petition page is cached for everyone; a sign form posted without a token comes back to be
-# sent again rather than as a bare 403 (petitions.views.csrf_failure).
-CSRF_FAILURE_VIEW = "petitions.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -68,9 +68,7 @@ class SignatureForm(forms.Form):
     )
     consent = forms.BooleanField(required=True)
 
-    def __init__(self, *args, petition: Petition, token_by_script: bool = False, **kwargs) -> None:
-        """token_by_script: the form goes on a page cached for everyone, so it carries no CSRF
-        token; static/js/sign-form.js fetches the visitor's own from data-csrf-url on submit."""
+    def __init__(self, *args, petition: Petition, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         organisation = petition.campaign.organisation
         self.fields["consent"].label = (
@@ -85,9 +83,9 @@ class SignatureForm(forms.Form):
         self.helper.form_action = reverse("petitions:sign", args=[petition.slug])
         self.helper.form_id = "sign-form"
         self.helper.add_input(Submit("sign", "Sign this petition", css_class="btn-lg w-100"))
-        if token_by_script:
-            self.helper.disable_csrf = True
-            self.helper.attrs = {"data-csrf-url": reverse("petitions:csrf_token")}
+        # No CSRF token: the form is on a page cached for everyone, and the sign view is
+        # protected by the browser's own Sec-Fetch-Site and Origin headers (petitions/views.py).
+        self.helper.disable_csrf = True
 
     def clean_name(self) -> str:
         name = clean_text(self.cleaned_data["name"], "Your name", self.fields["name"].max_length)

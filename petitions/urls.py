@@ -15,6 +15,5 @@ urlpatterns = [
     path("petitions/<slug:slug>/thanks/", views.thanks, name="thanks"),
     path("petitions/<slug:slug>/embed/", views.embed, name="embed"),
     path("petitions/<slug:slug>/paper-sheet.pdf", views.paper_sheet, name="paper_sheet"),
-    path("csrf-token.json", views.csrf_token, name="csrf_token"),
     path("confirm/<uuid:uuid>/<str:token>/", views.confirm, name="confirm"),
 ]

@@ -1,17 +1,17 @@
 from __future__ import annotations
 
+import functools
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import get_token
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils.cache import add_never_cache_headers
-from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import charts, signing
@@ -19,6 +19,8 @@ from .documents import paper_sheet_pdf
 from .forms import SignatureForm
 from .models import Petition, Presentation, Signature
 from .tokens import check_token
+
+log = logging.getLogger(__name__)
 
 PUBLIC_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
 
@@ -52,11 +54,9 @@ def _petition_page(
     petition: Petition,
     form: SignatureForm | None = None,
     status: int = 200,
-    notice: str = "",
 ) -> HttpResponse:
-    """The petition page for this visitor: its form carries their CSRF token."""
+    """The petition page as the answer to a sign POST (with its errors, or closed meanwhile)."""
     context = _page_context(petition, form or SignatureForm(petition=petition))
-    context["notice"] = notice
     return render(request, "petitions/detail.html", context, status=status)
 
 
@@ -76,8 +76,8 @@ def _page_context(petition: Petition, form: SignatureForm) -> dict:
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The same bytes for every visitor, so that the page can be cached here and by browsers and
-    proxies while a petition goes viral: the sign form's CSRF token is fetched by a script
-    (csrf_token below), and the page sets no cookie. It is rendered again when the count or the
+    proxies while a petition goes viral: the sign form carries no CSRF token (see
+    refuse_cross_site), and the page sets no cookie. It is rendered again when the count or the
     petition changes, and at least every PAGE_CACHE_SECONDS."""
     petition = recent_public_petition(slug)
     key = (
@@ -86,7 +86,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     html = cache.get(key)
     if html is None:
-        context = _page_context(petition, SignatureForm(petition=petition, token_by_script=True))
+        context = _page_context(petition, SignatureForm(petition=petition))
         html = render_to_string("petitions/detail.html", context)
         cache.set(key, html, settings.PAGE_CACHE_SECONDS)
     response = HttpResponse(html)
@@ -94,36 +94,32 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-@never_cache
-@require_GET
-def csrf_token(request: HttpRequest) -> JsonResponse:
-    """This visitor's CSRF token, for the sign form on the cached petition page; the middleware
-    sets the matching cookie."""
-    return JsonResponse({"token": get_token(request)})
+def refuse_cross_site(view):
+    """CSRF protection that needs no token, so that the page with the form can be cached for
+    everyone: the Fetch Metadata and Origin headers every current browser sends with a POST say
+    whether it comes from our own pages. A POST from another site's page is refused with 403
+    before anything is recorded; one with neither header is not from a browser, so it carries
+    no victim's cookies or address to abuse. (The approach of Go's CrossOriginProtection and
+    OWASP's "verifying origin with standard headers".)"""
 
+    @functools.wraps(view)
+    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        fetch_site = request.headers.get("Sec-Fetch-Site")
+        origin = request.headers.get("Origin")
+        ours = {f"{request.scheme}://{request.get_host()}", *settings.CSRF_TRUSTED_ORIGINS}
+        if origin in ours or fetch_site in ("same-origin", "none"):
+            return view(request, *args, **kwargs)
+        if fetch_site is not None or origin is not None:
+            log.warning("refused a cross-site %s to %s", request.method, request.path)
+            return render(request, "403_csrf.html", status=403)
+        return view(request, *args, **kwargs)
 
-def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """A sign form posted without a valid token (no script ran, or the cookie was blocked)
-    comes back filled in, now with a token, to be sent again; nothing is lost or recorded."""
-    match = request.resolver_match
-    if match is None or match.view_name != "petitions:sign":
-        return django_csrf_failure(request, reason)
-    petition = Petition.objects.public().filter(slug=match.kwargs.get("slug")).first()
-    if petition is None or not petition.is_accepting_signatures:
-        return django_csrf_failure(request, reason)
-    form = SignatureForm(initial=request.POST.dict(), petition=petition)
-    notice = (
-        "Nothing has been recorded yet: for your security, please press “Sign this petition” "
-        "again. If this page comes back once more, your browser is blocking cookies for this "
-        "site; signing needs one, which holds no personal data."
-    )
-    response = _petition_page(request, petition, form, status=403, notice=notice)
-    add_never_cache_headers(response)
-    return response
+    return csrf_exempt(checked)
 
 
 @never_cache
 @require_POST
+@refuse_cross_site
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = recent_public_petition(slug)
     if not petition.is_accepting_signatures:

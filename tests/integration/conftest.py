@@ -331,7 +331,11 @@ class HttpClient:
             absolute,
             data=urlencode(data).encode(),
             method="POST",
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Referer": absolute},
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Referer": absolute,
+                "Origin": self.base_url,  # as a browser sends with every POST
+            },
         )
         return self._open(request)
 

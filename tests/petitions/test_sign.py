@@ -240,10 +240,12 @@ def test_an_unknown_petition_is_a_404(client, db):
     assert response.status_code == 404
 
 
-def test_it_requires_the_csrf_token(petition):
+def test_it_refuses_a_post_from_another_site(petition):
     client = Client(enforce_csrf_checks=True)
 
-    assert client.post(sign_url(petition), SIGN_DATA).status_code == 403
+    response = client.post(sign_url(petition), SIGN_DATA, HTTP_ORIGIN="https://evil.example")
+
+    assert response.status_code == 403
     assert not Signature.objects.exists()
 
 
