@@ -7,6 +7,7 @@ A bad value stops start-up with an ImproperlyConfigured naming the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -211,6 +212,19 @@ CONFIRMATION_REQUEUE_AFTER_SECONDS = envint("CONFIRMATION_REQUEUE_AFTER_SECONDS"
 # Confirmation emails go out in batches over one SMTP connection: the first signature since the
 # last batch queues the next one this much later.
 CONFIRMATION_BATCH_DELAY_MS = envint("CONFIRMATION_BATCH_DELAY_MS", 500, 0, 60_000)
+
+# Abuse (petitions/abuse.py): a burst of signatures from one client address is held, not counted,
+# until staff release it. SIGNING_RATE_LIMITS=0 turns the limit off for load tests from one host.
+SIGNING_RATE_LIMITS = envbool("SIGNING_RATE_LIMITS", True)
+SIGNING_LIMIT_PER_IP = envint("SIGNING_LIMIT_PER_IP", 10, 1, 100_000)
+SIGNING_LIMIT_WINDOW_SECONDS = envint("SIGNING_LIMIT_WINDOW_SECONDS", 600, 10, 86_400)
+# Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks); empty: none.
+try:
+    TRUSTED_PROXIES = [
+        ipaddress.ip_network(n, strict=False) for n in envlist("TRUSTED_PROXIES", "") if n
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
 
 # How long a rendered petition page is reused at most (it is rendered again at once when the
 # count or the petition changes).

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from django import forms
@@ -461,6 +462,21 @@ class ExportAdmin(OrganisationScopedAdmin):
         )
 
 
+class HeldFilter(admin.SimpleListFilter):
+    title = "held"
+    parameter_name = "held"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Held (not counted)"), ("no", "Not held")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(held_reason="")
+        if self.value() == "no":
+            return queryset.filter(held_reason="")
+        return queryset
+
+
 @admin.register(Signature)
 class SignatureAdmin(OrganisationScopedAdmin):
     organisation_path = "petition__campaign__organisation"
@@ -471,11 +487,13 @@ class SignatureAdmin(OrganisationScopedAdmin):
         "country",
         "city",
         "status",
+        "held_reason",
         "created_at",
         "verified_at",
     ]
     list_filter = [
         "status",
+        HeldFilter,
         "country",
         "created_at",
         "verified_at",
@@ -502,8 +520,10 @@ class SignatureAdmin(OrganisationScopedAdmin):
         "confirmations_sent",
         "last_confirmation_sent_at",
         "status",
+        "held_reason",
+        "ip_network",
     ]
-    actions = ["invalidate", "withdraw"]
+    actions = ["invalidate", "withdraw", "release"]
     EMAIL_FIELDS = ("email", "email_canonical")
 
     def has_add_permission(self, request):
@@ -544,17 +564,36 @@ class SignatureAdmin(OrganisationScopedAdmin):
         description="Invalidate selected signatures (they stop counting)", permissions=["change"]
     )
     def invalidate(self, request, queryset):
-        changed = signing.invalidate_signatures(queryset)
-        self.message_user(
-            request, f"{changed} signature(s) invalidated; counts updated.", messages.SUCCESS
-        )
+        self._change(request, queryset, signing.invalidate_signatures, "invalidated")
 
     @admin.action(
         description="Withdraw selected signatures at the signer's request (they stop counting)",
         permissions=["change"],
     )
     def withdraw(self, request, queryset):
-        changed = signing.withdraw_signatures(queryset)
+        self._change(request, queryset, signing.withdraw_signatures, "withdrawn")
+
+    @admin.action(
+        description="Release selected held signatures (confirmed ones start counting)",
+        permissions=["change"],
+    )
+    def release(self, request, queryset):
+        self._change(request, queryset, signing.release_signatures, "released")
+
+    def _change(self, request, queryset, change, done: str) -> None:
+        """Apply a status change (the counts follow it) and record it per petition."""
+        selected = Counter(queryset.values_list("petition_id", flat=True))
+        changed = change(queryset)
+        for petition in Petition.objects.filter(pk__in=selected).select_related(
+            "campaign__organisation"
+        ):
+            audit.record(
+                request.user,
+                f"signatures {done}",
+                petition.campaign.organisation,
+                petition,
+                selected=selected[petition.pk],
+            )
         self.message_user(
-            request, f"{changed} signature(s) withdrawn; counts updated.", messages.SUCCESS
+            request, f"{changed} signature(s) {done}; counts updated.", messages.SUCCESS
         )

@@ -4,7 +4,7 @@ import functools
 import unicodedata
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Div, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -67,6 +67,13 @@ class SignatureForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
     consent = forms.BooleanField(required=True)
+    # The honeypot (petitions/abuse.py): hidden from people and screen readers, left empty by
+    # them; a bot filling in every field fills this too.
+    website = forms.CharField(
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args, petition: Petition, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -82,6 +89,14 @@ class SignatureForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_action = reverse("petitions:sign", args=[petition.slug])
         self.helper.form_id = "sign-form"
+        self.helper.layout = Layout(
+            "name",
+            "email",
+            "country",
+            "city",
+            "consent",
+            Div("website", css_class="visually-hidden", aria_hidden="true"),
+        )
         self.helper.add_input(Submit("sign", "Sign this petition", css_class="btn-lg w-100"))
         # No CSRF token: the form is on a page cached for everyone, and the sign view is
         # protected by the browser's own Sec-Fetch-Site and Origin headers (petitions/views.py).

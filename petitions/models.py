@@ -154,10 +154,25 @@ class Demand(models.Model):
         return self.text[:80]
 
 
+DOMAIN_ALIASES = {"googlemail.com": "gmail.com"}
+DOTLESS_DOMAINS = {"gmail.com"}
+PLUS_TAG_DOMAINS = {
+    "gmail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "icloud.com",
+    "me.com",
+    "fastmail.com",
+    "proton.me",
+    "protonmail.com",
+}
+
+
 class SignatureQuerySet(models.QuerySet):
     def counted(self) -> SignatureQuerySet:
-        """Signatures that count: confirmed, not invalidated or withdrawn."""
-        return self.filter(status=Signature.Status.CONFIRMED)
+        """Signatures that count: confirmed, not invalidated or withdrawn, and not held."""
+        return self.filter(status=Signature.Status.CONFIRMED, held_reason="")
 
     def owed_email(self) -> SignatureQuerySet:
         """Signatures owed a confirmation email: asked for and not sent yet."""
@@ -197,6 +212,10 @@ class Signature(models.Model):
     confirmations_requested = models.PositiveSmallIntegerField(default=1)
     confirmations_sent = models.PositiveSmallIntegerField(default=0)
     last_confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    # The network the signature came from (203.0.113.0/24): never the whole address.
+    ip_network = models.CharField(max_length=43, blank=True, editable=False)
+    # Why the signature is held (not counted until staff release it), or "" (petitions/abuse.py).
+    held_reason = models.CharField(max_length=100, blank=True, editable=False)
 
     objects = SignatureQuerySet.as_manager()
 
@@ -221,7 +240,19 @@ class Signature(models.Model):
 
     @staticmethod
     def canonical_email(address: str) -> str:
-        return address.strip().lower()
+        """The address as its mailbox sees it, for finding duplicates: lower case; without a
+        +tag where the provider delivers those to the same mailbox; without dots where Gmail
+        ignores them."""
+        address = address.strip().lower()
+        local, at, domain = address.rpartition("@")
+        if not at:
+            return address
+        domain = DOMAIN_ALIASES.get(domain, domain)
+        if domain in PLUS_TAG_DOMAINS:
+            local = local.split("+", 1)[0]
+        if domain in DOTLESS_DOMAINS:
+            local = local.replace(".", "")
+        return f"{local}@{domain}"
 
 
 class Tally(models.Model):

@@ -30,7 +30,16 @@ class Confirmation(enum.Enum):
     PETITION_CLOSED = "petition closed"
 
 
-def sign(petition: Petition, *, name: str, email: str, country: str, city: str = "") -> None:
+def sign(
+    petition: Petition,
+    *,
+    name: str,
+    email: str,
+    country: str,
+    city: str = "",
+    ip_network: str = "",
+    held_reason: str = "",
+) -> None:
     """Record a signature and ask for the email that confirms it.
 
     1. Refuse when the petition does not take signatures now.
@@ -38,8 +47,10 @@ def sign(petition: Petition, *, name: str, email: str, country: str, city: str =
        races between two requests for the same address.
     3. If the address has signed already, insert nothing; ask for one more email (capped):
        the confirmation link again while pending, an "already counted" note once confirmed.
-    4. Queue that email when the transaction commits.
-    The caller learns nothing about which case happened, so neither does a stranger.
+    4. Queue that email when the transaction commits (not for the honeypot: a bot gets none).
+    The caller learns nothing about which case happened, so neither does a stranger. A held
+    signature (held_reason, petitions/abuse.py) is saved and confirmed like any other but not
+    counted until staff release it.
     """
     if not petition.is_accepting_signatures:
         raise PetitionClosed(petition.closed_reason)
@@ -51,8 +62,14 @@ def sign(petition: Petition, *, name: str, email: str, country: str, city: str =
         email_canonical=canonical,
         country=country,
         city=city,
+        ip_network=ip_network,
+        held_reason=held_reason,
     )
+    if held_reason == "honeypot":
+        signature.confirmations_requested = 0
     signature_id = _insert_unless_signed(signature)
+    if held_reason == "honeypot":
+        return
     if signature_id is None:
         signature_id = _request_another_email(petition, canonical)
     if signature_id is not None:
@@ -125,7 +142,9 @@ def confirm(signature: Signature) -> Confirmation:
             ),
         ).update(status=Signature.Status.CONFIRMED, verified_at=now)
         if changed:
-            counting.add(signature.petition_id, [(signature.country.code or "", now, 1)])
+            held = Signature.objects.filter(pk=signature.pk).exclude(held_reason="").exists()
+            if not held:  # a held signature counts when staff release it
+                counting.add(signature.petition_id, [(signature.country.code or "", now, 1)])
             return Confirmation.CONFIRMED
     current = Signature.objects.values_list("status", flat=True).get(pk=signature.pk)
     if current == Signature.Status.CONFIRMED:
@@ -168,14 +187,40 @@ def _take_off(signatures: QuerySet[Signature], status: str) -> int:
             locked = Signature.objects.select_for_update().filter(
                 pk__in=ids, status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED]
             )
-            rows = list(locked.values_list("pk", "status", "country", "verified_at"))
+            rows = list(locked.values_list("pk", "status", "country", "verified_at", "held_reason"))
             Signature.objects.filter(pk__in=[row[0] for row in rows]).update(status=status)
             changed += len(rows)
             taken_off = [
                 (country, verified_at, -1)
-                for _, status, country, verified_at in rows
-                if status == Signature.Status.CONFIRMED
+                for _, status, country, verified_at, held in rows
+                if status == Signature.Status.CONFIRMED and not held
             ]
             if taken_off:
                 counting.add(petition_id, taken_off)
     return changed
+
+
+def release_signatures(signatures: QuerySet[Signature]) -> int:
+    """Staff judged held signatures genuine: clear the hold, and count the confirmed ones.
+    Returns how many were released."""
+    by_petition: dict[int, list[int]] = defaultdict(list)
+    for pk, petition_id in signatures.exclude(held_reason="").values_list("pk", "petition_id"):
+        by_petition[petition_id].append(pk)
+    released = 0
+    with transaction.atomic():
+        for petition_id, ids in by_petition.items():
+            counting.lock(petition_id)
+            locked = (
+                Signature.objects.select_for_update().filter(pk__in=ids).exclude(held_reason="")
+            )
+            rows = list(locked.values_list("pk", "status", "country", "verified_at"))
+            Signature.objects.filter(pk__in=[row[0] for row in rows]).update(held_reason="")
+            released += len(rows)
+            counted = [
+                (country, verified_at, 1)
+                for _, status, country, verified_at in rows
+                if status == Signature.Status.CONFIRMED
+            ]
+            if counted:
+                counting.add(petition_id, counted)
+    return released

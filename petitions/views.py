@@ -14,7 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import charts, signing
+from . import abuse, charts, signing
 from .documents import paper_sheet_pdf
 from .forms import SignatureForm
 from .models import Petition, Presentation, Signature
@@ -134,6 +134,8 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             email=form.cleaned_data["email"],
             country=form.cleaned_data["country"],
             city=form.cleaned_data["city"],
+            ip_network=abuse.network_of(abuse.client_ip(request)),
+            held_reason=abuse.held_reason(request, form.cleaned_data),
         )
     except signing.PetitionClosed:  # closed between the check above and the write
         return _petition_page(request, petition, status=409)

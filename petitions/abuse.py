@@ -1,0 +1,120 @@
+"""Keeping bots and bursts from inflating a petition, without teaching them anything.
+
+A signature that looks wrong is not refused: it is saved *held*, with the reason, answered
+exactly like any other, and not counted until staff release it (the UK Parliament's site told
+bots which rule they broke). Held for now:
+
+- the honeypot: a form field people never see ("website"); a bot that fills it gets no email;
+- a burst from one address: more than SIGNING_LIMIT_PER_IP signatures from one client address
+  within SIGNING_LIMIT_WINDOW_SECONDS (counted in the cache, Redis in production, under a keyed
+  hash of the address, never the address itself). SIGNING_RATE_LIMITS=0 turns this off for load
+  tests run from one address.
+
+The client address comes from X-Forwarded-For only when the request came through one of
+TRUSTED_PROXIES; a signature keeps only its network (/24 for IPv4, /48 for IPv6).
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
+
+log = logging.getLogger(__name__)
+
+HONEYPOT = "website"
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address the request came from: REMOTE_ADDR, or, when that is a trusted proxy, the
+    last address in X-Forwarded-For that is not one of ours."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    trusted = settings.TRUSTED_PROXIES
+    if not trusted or not _within(remote, trusted):
+        if "HTTP_X_FORWARDED_FOR" in request.META and _private(remote):
+            _warn_untrusted_proxy(remote)
+        return remote
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for address in reversed(forwarded):
+        if address and not _within(address, trusted):
+            return address if _valid(address) else remote
+    return remote
+
+
+def _private(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_private
+    except ValueError:
+        return False
+
+
+@functools.cache
+def _warn_untrusted_proxy(remote: str) -> None:
+    """Once per process and proxy: every supporter would seem to come from the proxy, and a
+    busy petition's signatures would be held as one burst."""
+    log.warning(
+        "X-Forwarded-For ignored: the request came from %s, which is not in TRUSTED_PROXIES; "
+        "set it if that is your proxy",
+        remote,
+    )
+
+
+def _valid(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
+
+
+def _within(address: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def network_of(address: str) -> str:
+    """What a signature keeps of its address: 203.0.113.0/24, 2001:db8:1::/48, or ""."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def held_reason(request: HttpRequest, form_data) -> str:
+    """Why this signature should be held, or "" to count it normally."""
+    if form_data.get(HONEYPOT):
+        return "honeypot"
+    if settings.SIGNING_RATE_LIMITS:
+        window, limit = settings.SIGNING_LIMIT_WINDOW_SECONDS, settings.SIGNING_LIMIT_PER_IP
+        if _hits(f"signing-ip:{_key(client_ip(request))}", window) > limit:
+            return f"more than {limit} signatures from one address in {window // 60} minutes"
+    return ""
+
+
+def _key(address: str) -> str:
+    return salted_hmac("petitions.abuse", address).hexdigest()[:32]
+
+
+def _hits(key: str, window: int) -> int:
+    """Count one more hit in the current window. A cache that is down counts nothing: signing
+    goes on, unlimited, rather than failing."""
+    try:
+        try:
+            return cache.incr(key)
+        except ValueError:
+            if cache.add(key, 1, timeout=window):
+                return 1
+            return cache.incr(key)
+    except Exception:
+        log.warning("rate limit cache unavailable; not limiting")
+        return 0

@@ -1,0 +1,167 @@
+"""Bots and bursts are held, not refused: saved, answered like anyone else, not counted until
+staff release them. Duplicates are found whatever dots and +tags an address carries."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import AuditEvent
+from petitions import signing
+from petitions.models import Petition, Signature
+from tests.conftest import SIGN_DATA, on_commit_runs
+
+
+def sign_url(petition) -> str:
+    return reverse("petitions:sign", args=[petition.slug])
+
+
+def post(client, petition, email, data=None, **extra):
+    with on_commit_runs():
+        return client.post(
+            sign_url(petition), {**SIGN_DATA, "email": email, **(data or {})}, **extra
+        )
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("Min.Ji+petitions@Gmail.com", "minji@gmail.com"),
+        ("min.ji@googlemail.com", "minji@gmail.com"),
+        ("kim+news@outlook.com", "kim@outlook.com"),
+        ("kim.min.ji@outlook.com", "kim.min.ji@outlook.com"),  # Outlook keeps its dots
+        ("kim+x@example.org", "kim+x@example.org"),  # unknown providers keep everything
+        ("  KIM@Example.ORG ", "kim@example.org"),
+    ],
+)
+def test_addresses_are_compared_as_their_mailbox_sees_them(typed, canonical):
+    assert Signature.canonical_email(typed) == canonical
+
+
+def test_a_gmail_address_with_dots_and_a_tag_is_a_duplicate(client, petition):
+    post(client, petition, "minji@gmail.com")
+    post(client, petition, "Min.Ji+again@gmail.com")
+
+    assert Signature.objects.count() == 1
+    assert Signature.objects.get().confirmations_requested == 2  # one more email, to the first
+
+
+def test_the_honeypot_holds_the_signature_sends_nothing_and_answers_the_same(client, petition):
+    person = post(client, petition, "person@example.org")
+    bot = post(client, petition, "bot@example.org", {"website": "https://spam.example"})
+
+    assert bot.status_code == person.status_code == 302
+    assert bot["Location"] == person["Location"]
+    held = Signature.objects.get(email="bot@example.org")
+    assert held.held_reason == "honeypot"
+    assert [m.to for m in mail.outbox] == [["person@example.org"]]
+
+
+def test_the_honeypot_is_hidden_from_people(client, petition):
+    page = client.get(petition.get_absolute_url()).content.decode()
+
+    field = page[page.index('name="website"') - 400 : page.index('name="website"')]
+    assert 'class="visually-hidden"' in field and 'aria-hidden="true"' in field
+    assert 'tabindex="-1"' in page[page.index('name="website"') - 200 :][:400]
+
+
+def test_a_burst_from_one_address_is_held_and_a_normal_person_is_not(client, petition, settings):
+    settings.SIGNING_LIMIT_PER_IP = 3
+    for n in range(5):
+        assert post(client, petition, f"burst{n}@example.org").status_code == 302
+    post(client, petition, "neighbour@example.org", REMOTE_ADDR="198.51.100.7")
+
+    held = dict(Signature.objects.values_list("email", "held_reason"))
+    assert [held[f"burst{n}@example.org"] == "" for n in range(5)] == [True] * 3 + [False] * 2
+    assert "more than 3 signatures from one address" in held["burst4@example.org"]
+    assert held["neighbour@example.org"] == ""
+    assert len(mail.outbox) == 6  # held people still confirm; staff decide whether they count
+
+
+def test_the_limit_can_be_turned_off_for_load_tests(client, petition, settings):
+    settings.SIGNING_LIMIT_PER_IP = 1
+    settings.SIGNING_RATE_LIMITS = False
+    for n in range(3):
+        post(client, petition, f"load{n}@example.org")
+
+    assert not Signature.objects.exclude(held_reason="").exists()
+
+
+def test_a_held_signature_confirms_but_counts_only_once_released(client, superuser, petition):
+    signature = Signature.objects.create(
+        petition=petition, name="Held", email="h@example.org", email_canonical="h@example.org",
+        country="KR", held_reason="honeypot",
+    )  # fmt: skip
+
+    assert signing.confirm(signature) == signing.Confirmation.CONFIRMED
+    petition.refresh_from_db()
+    assert petition.signature_count == 0 and petition.signatures.counted().count() == 0
+
+    client.force_login(superuser)
+    client.post(
+        "/admin/petitions/signature/", {"action": "release", "_selected_action": [signature.pk]}
+    )
+
+    petition.refresh_from_db()
+    assert petition.signature_count == 1
+    assert petition.country_counts.get(country="KR").count == 1
+    event = AuditEvent.objects.get(action="signatures released")
+    assert (event.actor, event.detail) == (superuser, {"selected": 1})
+    assert signing.invalidate_signatures(Signature.objects.filter(pk=signature.pk)) == 1
+    petition.refresh_from_db()
+    assert petition.signature_count == 0
+
+
+def test_invalidating_a_held_signature_leaves_the_counts_alone(petition):
+    counted = Signature.objects.create(
+        petition=petition, name="A", email="a@example.org", email_canonical="a@example.org",
+        country="KR",
+    )  # fmt: skip
+    held = Signature.objects.create(
+        petition=petition, name="B", email="b@example.org", email_canonical="b@example.org",
+        country="KR", held_reason="honeypot",
+    )  # fmt: skip
+    signing.confirm(counted)
+    signing.confirm(held)
+
+    signing.invalidate_signatures(Signature.objects.filter(pk=held.pk))
+
+    assert Petition.objects.get(pk=petition.pk).signature_count == 1
+
+
+def test_only_the_network_is_kept_and_the_proxy_header_only_from_a_trusted_proxy(
+    petition, settings, caplog
+):
+    import ipaddress
+
+    client = Client()
+    forwarded = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.77, 10.0.0.9"}
+
+    with caplog.at_level(logging.WARNING, logger="petitions.abuse"):
+        post(client, petition, "untrusted@example.org", **forwarded)
+    assert "X-Forwarded-For ignored: the request came from 10.0.0.2" in caplog.text
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
+    post(client, petition, "trusted@example.org", **forwarded)
+    post(client, petition, "v6@example.org", REMOTE_ADDR="2001:db8:1:2::5")
+
+    networks = dict(Signature.objects.values_list("email", "ip_network"))
+    assert networks["untrusted@example.org"] == "10.0.0.0/24"  # the header was not believed
+    assert networks["trusted@example.org"] == "203.0.113.0/24"
+    assert networks["v6@example.org"] == "2001:db8:1::/48"
+    assert "203.0.113.77" not in str(list(Signature.objects.values()))
+
+
+def test_staff_see_why_a_signature_is_held(client, superuser, petition):
+    Signature.objects.create(
+        petition=petition, name="Bot", email="bot@example.org", email_canonical="bot@example.org",
+        country="KR", held_reason="honeypot",
+    )  # fmt: skip
+    client.force_login(superuser)
+
+    page = client.get("/admin/petitions/signature/", {"held": "yes"}).content.decode()
+
+    assert "Bot" in page and "honeypot" in page
