@@ -12,7 +12,7 @@ from .models import Campaign
 
 
 def _public_petitions() -> Prefetch:
-    return Prefetch("petitions", queryset=Petition.objects.public().order_by("-opens_at", "title"))
+    return Prefetch("petitions", queryset=Petition.objects.listed().order_by("-opens_at", "title"))
 
 
 # Pages without forms: a cache in front may keep them a few seconds.

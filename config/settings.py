@@ -238,6 +238,10 @@ COUNT_FOLD_INLINE = envbool("COUNT_FOLD_INLINE", not REDIS_URL)
 COUNT_FOLD_INTERVAL_SECONDS = envint("COUNT_FOLD_INTERVAL_SECONDS", 1, 1, 60)
 
 CELERY_BEAT_SCHEDULE = {
+    "advance-petitions": {
+        "task": "petitions.tasks.advance_petitions",
+        "schedule": 60.0,
+    },
     "fold-counts": {
         "task": "petitions.tasks.fold_counts",
         "schedule": 10.0,

@@ -127,6 +127,12 @@ class PetitionAdmin(OrganisationScopedAdmin):
     actions = ["export_csv_in_background"]
     change_form_template = "admin/petitions/petition/change_form.html"
 
+    def view_on_site(self, obj: Petition) -> str:
+        """The public page, or the staff preview while the petition is not public."""
+        if obj.status in Petition.UNPUBLISHED:
+            return reverse("petitions:preview", args=[obj.slug])
+        return obj.get_absolute_url()
+
     # The counts are kept by signing and delivery with UPDATE … + 1; saving the form's copy of
     # them would undo confirmations made while the form was open.
     COUNTS = ("signature_count", "paper_count")

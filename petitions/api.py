@@ -24,7 +24,12 @@ from .views import (
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 LIST_PARAMETERS = {"status", "campaign", "page", "page_size"}
-LISTED_STATUSES = [Petition.Status.OPEN, Petition.Status.CLOSED, Petition.Status.PRESENTED]
+LISTED_STATUSES = [
+    Petition.Status.OPEN,
+    Petition.Status.CLOSED,
+    Petition.Status.PRESENTED,
+    Petition.Status.ARCHIVED,
+]
 
 
 def public_api(view):
@@ -121,7 +126,7 @@ def _positive(request: HttpRequest, name: str, default: int, maximum: int) -> in
 
 @public_api
 def petitions_json(request: HttpRequest) -> JsonResponse:
-    """Public petitions, newest first; ?status=open|closed|presented, ?campaign=<slug>,
+    """Public petitions, newest first; ?status=open|closed|presented|archived, ?campaign=<slug>,
     ?page=N and ?page_size=N (at most 100)."""
     try:
         unknown = sorted(set(request.GET) - LIST_PARAMETERS)

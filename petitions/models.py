@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -32,10 +33,15 @@ def raised_goal(goal: int, step: int, count: int) -> int:
 
 class PetitionQuerySet(models.QuerySet):
     def public(self) -> PetitionQuerySet:
-        """Petitions anyone may see: not drafts, and only in campaigns that are public."""
-        return self.exclude(status=Petition.Status.DRAFT).filter(
+        """Petitions anyone may see: not drafts or scheduled ones, and only in campaigns that
+        are public."""
+        return self.exclude(status__in=Petition.UNPUBLISHED).filter(
             campaign__status__in=[Campaign.Status.LIVE, Campaign.Status.ENDED]
         )
+
+    def listed(self) -> PetitionQuerySet:
+        """Public petitions shown on the home and campaign pages: not archived ones."""
+        return self.public().exclude(status=Petition.Status.ARCHIVED)
 
     def open(self) -> PetitionQuerySet:
         return self.filter(status=Petition.Status.OPEN)
@@ -50,10 +56,16 @@ class PetitionQuerySet(models.QuerySet):
 
 class Petition(models.Model):
     class Status(models.TextChoices):
+        # The life cycle: draft (or scheduled, opened at opens_at by a periodic task) -> open
+        # -> closed (by hand, or at closes_at by the same task) -> presented -> archived.
         DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled (opens at its opening time)"
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
         PRESENTED = "presented", "Presented"
+        ARCHIVED = "archived", "Archived (public, no longer listed)"
+
+    UNPUBLISHED = (Status.DRAFT, Status.SCHEDULED)
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="petitions")
     title = models.CharField(max_length=200)
@@ -91,6 +103,12 @@ class Petition(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("petitions:detail", args=[self.slug])
 
+    def clean(self) -> None:
+        if self.status == self.Status.SCHEDULED and not self.opens_at:
+            raise ValidationError({"opens_at": "A scheduled petition needs its opening time."})
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            raise ValidationError({"closes_at": "It must close after it opens."})
+
     @property
     def is_accepting_signatures(self) -> bool:
         """Open, and between opens_at and closes_at (also as a query: accepting_signatures)."""
@@ -111,8 +129,10 @@ class Petition(models.Model):
             return "This petition is closed and no longer takes signatures."
         if self.opens_at and self.opens_at > now:
             return f"This petition opens for signatures on {self.opens_at:%-d %B %Y}."
-        if self.status == self.Status.DRAFT:
+        if self.status in self.UNPUBLISHED:
             return "This petition is not open yet."
+        if self.status == self.Status.ARCHIVED:
+            return "This petition is archived and no longer takes signatures."
         return ""
 
     @property

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -290,11 +290,39 @@ def fold_counts(petition_id: int | None = None) -> int:
 
 
 @shared_task
+def advance_petitions() -> int:
+    """Open scheduled petitions whose opening time has come and close open ones whose closing
+    time has passed, each in its own transaction under the counting lock (so that closing waits
+    for confirmations in flight), and audited; return how many changed."""
+    now = timezone.now()
+    moves = [
+        (Petition.Status.SCHEDULED, Petition.Status.OPEN, Q(opens_at__lte=now), "opened"),
+        (Petition.Status.OPEN, Petition.Status.CLOSED, Q(closes_at__lte=now), "closed"),
+    ]
+    changed = 0
+    for before, after, due, verb in moves:
+        for pk in Petition.objects.filter(due, status=before).values_list("pk", flat=True):
+            with transaction.atomic():
+                counting.lock(pk, exclusive=True)
+                moved = Petition.objects.filter(due, pk=pk, status=before).update(
+                    status=after, updated_at=now
+                )
+                if moved:
+                    changed += 1
+                    petition = Petition.objects.select_related("campaign__organisation").get(pk=pk)
+                    audit.record(
+                        None, f"petition {verb} on schedule", petition.campaign.organisation,
+                        petition,
+                    )  # fmt: skip
+    return changed
+
+
+@shared_task
 def recount_petitions() -> int:
     """Rebuild every public petition's stored count from its confirmed rows, logging and
     repairing any drift; return how many were repaired."""
     repaired = 0
-    for petition in Petition.objects.exclude(status=Petition.Status.DRAFT).only("pk"):
+    for petition in Petition.objects.exclude(status__in=Petition.UNPUBLISHED).only("pk"):
         before, after = signing.recount(petition)
         repaired += before != after
     return repaired

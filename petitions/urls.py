@@ -11,6 +11,7 @@ urlpatterns = [
     path("petitions/<slug:slug>.json", api.detail_json, name="detail_json"),
     path("petitions/<slug:slug>/count.json", api.count_json, name="count_json"),
     path("petitions/<slug:slug>/sign/", views.sign, name="sign"),
+    path("petitions/<slug:slug>/preview/", views.preview, name="preview"),
     path("petitions/<slug:slug>/signed/", views.signed, name="signed"),
     path("petitions/<slug:slug>/thanks/", views.thanks, name="thanks"),
     path("petitions/<slug:slug>/embed/", views.embed, name="embed"),

@@ -5,16 +5,19 @@ import logging
 import time
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import abuse, charts, signing
+from .access import staff_role
 from .documents import paper_sheet_pdf
 from .forms import SignatureForm
 from .models import Petition, Presentation, Signature
@@ -140,6 +143,24 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     except signing.PetitionClosed:  # closed between the check above and the write
         return _petition_page(request, petition, status=409)
     return redirect("petitions:signed", slug=petition.slug)
+
+
+@never_cache
+@require_GET
+def preview(request: HttpRequest, slug: str) -> HttpResponse:
+    """The petition page as it will look, for its organisation's staff, whatever its status (a
+    draft, a scheduled petition); never cached, never indexed; 404 for anyone else."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    petition = get_object_or_404(
+        Petition.objects.select_related("campaign__organisation"), slug=slug
+    )
+    if not staff_role(request.user, petition.campaign.organisation_id):
+        raise Http404("No such petition.")
+    context = {**_page_context(petition, SignatureForm(petition=petition)), "preview": True}
+    response = render(request, "petitions/detail.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @never_cache
