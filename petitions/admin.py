@@ -505,7 +505,8 @@ class SignatureAdmin(OrganisationScopedAdmin):
         "verified_at",
         ("petition", admin.RelatedOnlyFieldListFilter),
     ]
-    search_fields = ["name", "email"]
+    # An address, a domain ("@gmail.com") or the start of a network ("203.0.113.").
+    search_fields = ["name", "email", "ip_network"]
     date_hierarchy = "created_at"
     list_select_related = ["petition"]
     show_full_result_count = False
@@ -529,7 +530,7 @@ class SignatureAdmin(OrganisationScopedAdmin):
         "held_reason",
         "ip_network",
     ]
-    actions = ["invalidate", "withdraw", "release"]
+    actions = ["invalidate", "withdraw", "restore", "release", "resend"]
     EMAIL_FIELDS = ("email", "email_canonical")
 
     def has_add_permission(self, request):
@@ -552,7 +553,9 @@ class SignatureAdmin(OrganisationScopedAdmin):
 
     def get_search_fields(self, request):
         fields = super().get_search_fields(request)
-        return fields if self._sees_emails(request) else [f for f in fields if f != "email"]
+        if self._sees_emails(request):
+            return fields
+        return [f for f in fields if f not in ("email", "ip_network")]
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
@@ -570,24 +573,41 @@ class SignatureAdmin(OrganisationScopedAdmin):
         description="Invalidate selected signatures (they stop counting)", permissions=["change"]
     )
     def invalidate(self, request, queryset):
-        self._change(request, queryset, signing.invalidate_signatures, "invalidated")
+        return self._change(request, queryset, signing.invalidate_signatures, "invalidated")
 
     @admin.action(
         description="Withdraw selected signatures at the signer's request (they stop counting)",
         permissions=["change"],
     )
     def withdraw(self, request, queryset):
-        self._change(request, queryset, signing.withdraw_signatures, "withdrawn")
+        return self._change(request, queryset, signing.withdraw_signatures, "withdrawn")
 
     @admin.action(
         description="Release selected held signatures (confirmed ones start counting)",
         permissions=["change"],
     )
     def release(self, request, queryset):
-        self._change(request, queryset, signing.release_signatures, "released")
+        return self._change(request, queryset, signing.release_signatures, "released")
 
-    def _change(self, request, queryset, change, done: str) -> None:
-        """Apply a status change (the counts follow it) and record it per petition."""
+    @admin.action(
+        description="Restore selected invalidated or withdrawn signatures", permissions=["change"]
+    )
+    def restore(self, request, queryset):
+        return self._change(request, queryset, signing.restore_signatures, "restored")
+
+    @admin.action(
+        description="Resend the confirmation email to selected pending signatures (capped)",
+        permissions=["change"],
+    )
+    def resend(self, request, queryset):
+        return self._change(request, queryset, signing.resend_confirmations, "sent again")
+
+    def _change(self, request, queryset, change, done: str):
+        """Count what matches first: a page says how many signatures, in which states and on
+        which petitions, the action would touch; only its button applies the change (the counts
+        follow it), which is recorded per petition."""
+        if request.POST.get("confirmed") != "yes":
+            return self._count_first(request, queryset, done)
         selected = Counter(queryset.values_list("petition_id", flat=True))
         changed = change(queryset)
         for petition in Petition.objects.filter(pk__in=selected).select_related(
@@ -603,3 +623,29 @@ class SignatureAdmin(OrganisationScopedAdmin):
         self.message_user(
             request, f"{changed} signature(s) {done}; counts updated.", messages.SUCCESS
         )
+        return None
+
+    def _count_first(self, request, queryset, done: str) -> TemplateResponse:
+        by_status = dict(queryset.order_by().values_list("status").annotate(n=models.Count("pk")))
+        petitions = (
+            queryset.order_by()
+            .values_list("petition__title")
+            .annotate(n=models.Count("pk"))
+            .order_by("-n")
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Signatures to be {done}",
+            "opts": self.model._meta,
+            "done": done,
+            "total": sum(by_status.values()),
+            "by_status": [
+                (Signature.Status(status).label, n) for status, n in sorted(by_status.items())
+            ],
+            "held": queryset.exclude(held_reason="").count(),
+            "petitions": list(petitions[:20]),
+            "action": request.POST.get("action", ""),
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        return TemplateResponse(request, "admin/petitions/signature/count_first.html", context)

@@ -174,12 +174,18 @@ def withdraw_signatures(signatures: QuerySet[Signature]) -> int:
     return _take_off(signatures, Signature.Status.WITHDRAWN)
 
 
-def _take_off(signatures: QuerySet[Signature], status: str) -> int:
+def _by_petition(signatures: QuerySet[Signature]) -> dict[int, list[int]]:
+    """The signatures' ids grouped by petition: each petition's counting lock is taken in turn."""
     by_petition: dict[int, list[int]] = defaultdict(list)
-    for pk, petition_id in signatures.filter(
-        status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED]
-    ).values_list("pk", "petition_id"):
+    for pk, petition_id in signatures.values_list("pk", "petition_id"):
         by_petition[petition_id].append(pk)
+    return by_petition
+
+
+def _take_off(signatures: QuerySet[Signature], status: str) -> int:
+    by_petition = _by_petition(
+        signatures.filter(status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED])
+    )
     changed = 0
     with transaction.atomic():
         for petition_id, ids in by_petition.items():
@@ -203,9 +209,7 @@ def _take_off(signatures: QuerySet[Signature], status: str) -> int:
 def release_signatures(signatures: QuerySet[Signature]) -> int:
     """Staff judged held signatures genuine: clear the hold, and count the confirmed ones.
     Returns how many were released."""
-    by_petition: dict[int, list[int]] = defaultdict(list)
-    for pk, petition_id in signatures.exclude(held_reason="").values_list("pk", "petition_id"):
-        by_petition[petition_id].append(pk)
+    by_petition = _by_petition(signatures.exclude(held_reason=""))
     released = 0
     with transaction.atomic():
         for petition_id, ids in by_petition.items():
@@ -224,3 +228,47 @@ def release_signatures(signatures: QuerySet[Signature]) -> int:
             if counted:
                 counting.add(petition_id, counted)
     return released
+
+
+def restore_signatures(signatures: QuerySet[Signature]) -> int:
+    """Undo invalidations and withdrawals made in error: a signature confirmed before goes back
+    to confirmed (and counts again, unless held), one never confirmed back to pending. Returns
+    how many were restored."""
+    taken_off = [Signature.Status.INVALIDATED, Signature.Status.WITHDRAWN]
+    restored = 0
+    with transaction.atomic():
+        for petition_id, ids in _by_petition(signatures.filter(status__in=taken_off)).items():
+            counting.lock(petition_id)
+            rows = list(
+                Signature.objects.select_for_update()
+                .filter(pk__in=ids, status__in=taken_off)
+                .values_list("pk", "verified_at", "country", "held_reason")
+            )
+            confirmed = [row for row in rows if row[1] is not None]
+            Signature.objects.filter(pk__in=[row[0] for row in confirmed]).update(
+                status=Signature.Status.CONFIRMED
+            )
+            Signature.objects.filter(pk__in=[row[0] for row in rows if row[1] is None]).update(
+                status=Signature.Status.PENDING
+            )
+            restored += len(rows)
+            counted = [(country, when, 1) for _, when, country, held in confirmed if not held]
+            if counted:
+                counting.add(petition_id, counted)
+    return restored
+
+
+def resend_confirmations(signatures: QuerySet[Signature]) -> int:
+    """Ask for one more confirmation email for each pending signature, within the same cap as
+    signing again (CONFIRMATION_EMAILS_MAX); returns how many were asked for."""
+    asked = (
+        signatures.filter(
+            status=Signature.Status.PENDING,
+            confirmations_requested__lt=settings.CONFIRMATION_EMAILS_MAX,
+        )
+        .exclude(held_reason="honeypot")  # a bot gets no email
+        .update(confirmations_requested=F("confirmations_requested") + 1)
+    )
+    if asked:
+        transaction.on_commit(queue_confirmations)
+    return asked

@@ -103,7 +103,8 @@ def test_a_held_signature_confirms_but_counts_only_once_released(client, superus
 
     client.force_login(superuser)
     client.post(
-        "/admin/petitions/signature/", {"action": "release", "_selected_action": [signature.pk]}
+        "/admin/petitions/signature/",
+        {"action": "release", "confirmed": "yes", "_selected_action": [signature.pk]},
     )
 
     petition.refresh_from_db()

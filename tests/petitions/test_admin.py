@@ -110,7 +110,11 @@ def test_invalidating_signatures_takes_them_off_the_count(client, superuser, pet
 
     client.post(
         reverse("admin:petitions_signature_changelist"),
-        {"action": "invalidate", "_selected_action": [confirmed.pk, pending.pk]},
+        {
+            "action": "invalidate",
+            "confirmed": "yes",
+            "_selected_action": [confirmed.pk, pending.pk],
+        },
     )
 
     petition.refresh_from_db()

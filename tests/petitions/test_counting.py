@@ -133,7 +133,7 @@ def test_withdrawing_takes_signatures_off_every_count(client, superuser, petitio
 
     client.post(
         "/admin/petitions/signature/",
-        {"action": "withdraw", "_selected_action": [signatures[1].pk]},
+        {"action": "withdraw", "confirmed": "yes", "_selected_action": [signatures[1].pk]},
     )
 
     assert Signature.objects.get(pk=signatures[1].pk).status == Signature.Status.WITHDRAWN
