@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.db import models
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from accounts.admin import OrganisationScopedAdmin, ScopedInline
 from petitions.models import Petition
 
+from . import dashboard
 from .models import Campaign, Event, Resource, Story
 
 
@@ -33,9 +37,36 @@ class ResourceInline(ScopedInline, admin.TabularInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(OrganisationScopedAdmin):
+    change_form_template = "admin/campaigns/campaign/change_form.html"
     list_display = ["title", "organisation", "status", "starts_on", "ends_on"]
     list_filter = ["status", ("organisation", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["title", "tagline"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["organisation"]
     inlines = [PetitionInline, StoryInline, EventInline, ResourceInline]
+
+    def get_urls(self):
+        own = [
+            path(
+                "<path:object_id>/dashboard/",
+                self.admin_site.admin_view(self.dashboard),
+                name="campaigns_campaign_dashboard",
+            )
+        ]
+        return own + super().get_urls()
+
+    def dashboard(self, request, object_id: str):
+        """Totals, signatures today, pending confirmations, confirmation rate, charts and the
+        latest signatures (names only) of the campaign's petitions; for its organisation's
+        staff, refreshed every 30 seconds."""
+        campaign = self.get_object(request, object_id)
+        if campaign is None or not self.has_view_permission(request, campaign):
+            raise Http404("No such campaign.")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Dashboard: {campaign}",
+            "opts": self.model._meta,
+            "campaign": campaign,
+            **dashboard.figures(campaign),
+        }
+        return TemplateResponse(request, "admin/campaigns/campaign/dashboard.html", context)

@@ -1,5 +1,6 @@
-"""State changes on the signing path. Each function runs in one transaction and is the only
-place that queues the confirmation email (on commit)."""
+"""State changes on the signing path and in moderation. Each change is atomic (one statement,
+or one transaction holding the petition's counting lock), keeps the counts through tallies
+(petitions/counting.py), and is the only place that queues confirmation emails (on commit)."""
 
 from __future__ import annotations
 
