@@ -1,10 +1,42 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
+
+from accounts.forms import CeleryPasswordResetForm
 
 admin.site.site_header = "Safe Passage staff"
 admin.site.site_title = "Safe Passage staff"
 
+# Staff password reset (the admin's login page links it once "admin_password_reset" exists).
+password_reset = [
+    path(
+        "admin/password_reset/",
+        auth_views.PasswordResetView.as_view(
+            form_class=CeleryPasswordResetForm,
+            success_url=reverse_lazy("password_reset_done"),
+            extra_context={"site_header": admin.site.site_header},
+        ),
+        name="admin_password_reset",
+    ),
+    path(
+        "admin/password_reset/done/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "admin/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "admin/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+]
+
 urlpatterns = [
+    *password_reset,
     path("admin/", admin.site.urls),
     path("", include("petitions.urls")),
     path("", include("campaigns.urls")),
