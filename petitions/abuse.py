@@ -5,6 +5,9 @@ exactly like any other, and not counted until staff release it (the UK Parliamen
 bots which rule they broke). Held for now:
 
 - the honeypot: a form field people never see ("website"); a bot that fills it gets no email;
+- the block list (SigningRule, kept by superusers): a network, an email domain or an address;
+  the allow list exempts from everything below (a march's shared wifi);
+- a known throwaway email domain (the disposable-email-domains list);
 - a burst from one address: more than SIGNING_LIMIT_PER_IP signatures from one client address
   within SIGNING_LIMIT_WINDOW_SECONDS (counted in the cache, Redis in production, under a keyed
   hash of the address, never the address itself). SIGNING_RATE_LIMITS=0 turns this off for load
@@ -20,10 +23,15 @@ import functools
 import ipaddress
 import logging
 
+from disposable_email_domains import blocklist as disposable_domains
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
+
+from .models import Signature, SigningRule
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +102,50 @@ def held_reason(request: HttpRequest, form_data) -> str:
     """Why this signature should be held, or "" to count it normally."""
     if form_data.get(HONEYPOT):
         return "honeypot"
+    address = Signature.canonical_email(form_data.get("email", ""))
+    domain = address.rpartition("@")[2]
+    ip = client_ip(request)
+    rule = matching_rule(ip, domain, address)
+    if rule is not None:
+        if rule.kind == SigningRule.Kind.ALLOW:
+            return ""
+        return f"blocked: {rule}"[:100]
+    if domain in disposable_domains:
+        return "a disposable address"
     if settings.SIGNING_RATE_LIMITS:
         window, limit = settings.SIGNING_LIMIT_WINDOW_SECONDS, settings.SIGNING_LIMIT_PER_IP
-        if _hits(f"signing-ip:{_key(client_ip(request))}", window) > limit:
+        if _hits(f"signing-ip:{_key(ip)}", window) > limit:
             return f"more than {limit} signatures from one address in {window // 60} minutes"
     return ""
+
+
+RULES_KEY = "signing-rules"
+
+
+def rules() -> list[SigningRule]:
+    """The allow and block lists, kept in the cache for a minute (and dropped when one changes)."""
+    found = cache.get(RULES_KEY)
+    if found is None:
+        found = list(SigningRule.objects.all())
+        cache.set(RULES_KEY, found, 60)
+    return found
+
+
+def matching_rule(ip: str, domain: str, address: str) -> SigningRule | None:
+    """The rule this signature falls under, allow rules first."""
+    try:
+        client = ipaddress.ip_address(ip)
+    except ValueError:
+        client = None
+    for rule in sorted(rules(), key=lambda r: r.kind != SigningRule.Kind.ALLOW):
+        if rule.network and client is not None:
+            if client in ipaddress.ip_network(rule.network, strict=False):
+                return rule
+        elif rule.domain and (domain == rule.domain or domain.endswith("." + rule.domain)):
+            return rule
+        elif rule.address and address == rule.address:
+            return rule
+    return None
 
 
 def _key(address: str) -> str:
@@ -118,3 +165,8 @@ def _hits(key: str, window: int) -> int:
     except Exception:
         log.warning("rate limit cache unavailable; not limiting")
         return 0
+
+
+@receiver([post_save, post_delete], sender=SigningRule)
+def _rules_changed(**kwargs) -> None:
+    cache.delete(RULES_KEY)

@@ -21,7 +21,15 @@ from accounts.admin import OrganisationScopedAdmin, ReadOnlyAdmin, ScopedInline
 
 from . import charts, delivery, documents, exports, signing
 from .access import can_present, can_see_emails, get_petition_for_staff, staff_role
-from .models import Demand, Export, PaperBatch, Petition, Presentation, Signature
+from .models import (
+    Demand,
+    Export,
+    PaperBatch,
+    Petition,
+    Presentation,
+    Signature,
+    SigningRule,
+)
 
 
 def _presented(petition: Petition | None) -> bool:
@@ -649,3 +657,27 @@ class SignatureAdmin(OrganisationScopedAdmin):
             "select_across": request.POST.get("select_across", "0"),
         }
         return TemplateResponse(request, "admin/petitions/signature/count_first.html", context)
+
+
+@admin.register(SigningRule)
+class SigningRuleAdmin(admin.ModelAdmin):
+    """The allow and block lists for signing: for superusers, who run the instance."""
+
+    list_display = ["kind", "network", "domain", "address", "note", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["network", "domain", "address", "note"]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_module_permission(request)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 import os
 import uuid
 from datetime import datetime
@@ -273,6 +274,44 @@ class Signature(models.Model):
         if domain in DOTLESS_DOMAINS:
             local = local.replace(".", "")
         return f"{local}@{domain}"
+
+
+class SigningRule(models.Model):
+    """An allow or block list entry for signing (petitions/abuse.py), kept by superusers: a
+    network, an email domain or one address. Allowed: never held (a march's shared wifi).
+    Blocked: always held, with this rule as the reason."""
+
+    class Kind(models.TextChoices):
+        ALLOW = "allow", "Allow (never hold)"
+        BLOCK = "block", "Block (always hold)"
+
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    network = models.CharField(
+        max_length=43, blank=True, help_text="e.g. 203.0.113.0/24 or 2001:db8::/48"
+    )
+    domain = models.CharField(max_length=253, blank=True, help_text="e.g. example.org")
+    address = models.CharField(max_length=254, blank=True, help_text="one email address")
+    note = models.CharField(max_length=200, blank=True, help_text="Why, for other staff.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "network", "domain", "address"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.network or self.domain or self.address}"
+
+    def clean(self) -> None:
+        given = [f for f in ("network", "domain", "address") if getattr(self, f).strip()]
+        if len(given) != 1:
+            raise ValidationError("Give exactly one of a network, a domain or an address.")
+        if self.network:
+            try:
+                self.network = str(ipaddress.ip_network(self.network.strip(), strict=False))
+            except ValueError:
+                message = "Not a network such as 203.0.113.0/24."
+                raise ValidationError({"network": message}) from None
+        self.domain = self.domain.strip().lower().lstrip("@")
+        self.address = Signature.canonical_email(self.address) if self.address else ""
 
 
 class Tally(models.Model):

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent
 from petitions import signing
-from petitions.models import Petition, Signature
+from petitions.models import Petition, Signature, SigningRule
 from tests.conftest import SIGN_DATA, on_commit_runs
 
 
@@ -166,3 +166,62 @@ def test_staff_see_why_a_signature_is_held(client, superuser, petition):
     page = client.get("/admin/petitions/signature/", {"held": "yes"}).content.decode()
 
     assert "Bot" in page and "honeypot" in page
+
+
+def rule(**fields) -> SigningRule:
+    made = SigningRule(**fields)
+    made.full_clean()
+    made.save()
+    return made
+
+
+@pytest.mark.parametrize(
+    ("fields", "email", "address"),
+    [
+        ({"network": "198.51.100.0/24"}, "a@example.org", "198.51.100.77"),
+        ({"domain": "Spam.Example"}, "a@mail.spam.example", "203.0.113.1"),
+        ({"address": "Mass.Signer+1@gmail.com"}, "mass.signer+2@gmail.com", "203.0.113.1"),
+    ],
+)
+def test_the_block_list_holds_a_network_a_domain_or_an_address(
+    client, petition, fields, email, address
+):
+    rule(kind="block", note="reported flood", **fields)
+
+    post(client, petition, email, REMOTE_ADDR=address)
+    post(client, petition, "someone.else@example.net", REMOTE_ADDR="192.0.2.50")
+
+    reasons = dict(Signature.objects.values_list("email", "held_reason"))
+    assert reasons[email].startswith("blocked: Block (always hold)")
+    assert reasons["someone.else@example.net"] == ""
+
+
+def test_the_allow_list_exempts_a_shared_network_from_the_burst_limit(client, petition, settings):
+    settings.SIGNING_LIMIT_PER_IP = 2
+    rule(kind="allow", network="203.0.113.0/24", note="the vigil's wifi")
+
+    for n in range(4):
+        post(client, petition, f"vigil{n}@example.org", REMOTE_ADDR="203.0.113.9")
+
+    assert not Signature.objects.exclude(held_reason="").exists()
+
+
+def test_a_disposable_address_is_held(client, petition):
+    post(client, petition, "throwaway@mailinator.com")
+
+    assert Signature.objects.get().held_reason == "a disposable address"
+
+
+def test_a_rule_takes_exactly_one_valid_target():
+    from django.core.exceptions import ValidationError
+
+    for fields in [{}, {"domain": "a.org", "address": "b@c.org"}, {"network": "not a network"}]:
+        with pytest.raises(ValidationError):
+            SigningRule(kind="block", **fields).full_clean()
+
+
+def test_only_superusers_keep_the_lists(client, owner, superuser):
+    client.force_login(owner)
+    assert client.get("/admin/petitions/signingrule/").status_code == 403
+    client.force_login(superuser)
+    assert client.get("/admin/petitions/signingrule/").status_code == 200
