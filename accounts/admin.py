@@ -33,13 +33,7 @@ class OrganisationScopedAdmin(admin.ModelAdmin):
     delete_roles = roles.ADMINISTER
 
     def _allowed(self, request, allowed, obj=None) -> bool:
-        user = request.user
-        if user.is_active and user.is_superuser:
-            return True
-        if obj is None:
-            return bool(roles.organisations_where(user, allowed))
-        organisation_id = roles.organisation_id_of(obj, self.organisation_path)
-        return roles.role_in(user, organisation_id) in allowed
+        return roles.may(request.user, allowed, obj, self.organisation_path)
 
     def has_module_permission(self, request):
         return self._allowed(request, self.read_roles)
@@ -90,22 +84,10 @@ class ScopedInline:
     write_roles = roles.WRITE
 
     def _may_write(self, request, obj) -> bool:
-        user = request.user
-        if user.is_active and user.is_superuser:
-            return True
-        if obj is None:
-            return bool(roles.organisations_where(user, self.write_roles))
-        organisation_id = roles.organisation_id_of(obj, self.organisation_path)
-        return roles.role_in(user, organisation_id) in self.write_roles
+        return roles.may(request.user, self.write_roles, obj, self.organisation_path)
 
     def has_view_permission(self, request, obj=None):
-        user = request.user
-        if user.is_active and user.is_superuser:
-            return True
-        if obj is None:
-            return bool(roles.roles(user))
-        organisation_id = roles.organisation_id_of(obj, self.organisation_path)
-        return roles.role_in(user, organisation_id) is not None
+        return roles.may(request.user, roles.READ, obj, self.organisation_path)
 
     def has_add_permission(self, request, obj=None):
         return self._may_write(request, obj)

@@ -34,6 +34,16 @@ def role_in(user, organisation_id: int | None) -> str | None:
     return roles(user).get(organisation_id)
 
 
+def may(user, allowed: frozenset[str], obj=None, path: str = "organisation") -> bool:
+    """Whether the user's role allows it: in the object's organisation (found through `path`),
+    or, with no object, in any of their organisations. Superusers may everything."""
+    if user.is_active and user.is_superuser:
+        return True
+    if obj is None:
+        return bool(organisations_where(user, allowed))
+    return role_in(user, organisation_id_of(obj, path)) in allowed
+
+
 def organisations_where(user, allowed: frozenset[str]) -> list[int]:
     return [org for org, role in roles(user).items() if role in allowed]
 

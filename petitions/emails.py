@@ -31,11 +31,6 @@ def templated_email(rendered: tuple[str, str, str], to: str, connection=None):
     return message
 
 
-def send_templated_email(name: str, to: str, context: dict, connection=None) -> None:
-    """Send one email; pass a connection to send many over one SMTP session."""
-    templated_email(render_templated_email(name, context), to, connection).send()
-
-
 class Composer:
     """Renders each email once per petition and fills in what differs between signers: a batch
     of 200 emails renders its templates once, not 200 times. The stand-ins are random, so no
