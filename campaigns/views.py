@@ -7,16 +7,13 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from petitions.models import Petition
+from petitions.views import PUBLIC_CACHE
 
 from .models import Campaign
 
 
 def _public_petitions() -> Prefetch:
     return Prefetch("petitions", queryset=Petition.objects.listed().order_by("-opens_at", "title"))
-
-
-# Pages without forms: a cache in front may keep them a few seconds.
-PUBLIC_CACHE = {"public": True, "max_age": 5, "stale_while_revalidate": 30}
 
 
 @cache_control(**PUBLIC_CACHE)

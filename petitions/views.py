@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -25,7 +26,9 @@ from .tokens import check_token
 
 log = logging.getLogger(__name__)
 
-PUBLIC_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
+# Public pages and JSON: a cache in front may keep them a few seconds, and serve a stale copy
+# while it fetches a fresh one.
+PUBLIC_CACHE = {"public": True, "max_age": 5, "stale_while_revalidate": 30}
 
 
 def get_public_petition(slug: str) -> Petition:
@@ -93,7 +96,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         html = render_to_string("petitions/detail.html", context)
         cache.set(key, html, settings.PAGE_CACHE_SECONDS)
     response = HttpResponse(html)
-    response["Cache-Control"] = PUBLIC_CACHE_CONTROL
+    patch_cache_control(response, **PUBLIC_CACHE)
     return response
 
 
@@ -242,5 +245,5 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
     petition = get_public_petition(slug)
     sign_url = settings.SITE_URL + petition.get_absolute_url()
     response = render(request, "petitions/embed.html", {"petition": petition, "sign_url": sign_url})
-    response["Cache-Control"] = PUBLIC_CACHE_CONTROL
+    patch_cache_control(response, **PUBLIC_CACHE)
     return response
