@@ -44,6 +44,9 @@ serve: $(STAMP)
 
 worker: $(STAMP)
 	$(PY) manage.py build_fonts
+	@# nice alone does not reach past this terminal's session: Linux weighs sessions (autogroups)
+	@# against each other first, so the session itself is lowered too, where the kernel has them.
+	-@echo $${WORKER_NICE:-10} 2>/dev/null > /proc/self/autogroup
 	nice -n $${WORKER_NICE:-10} $(BIN)/celery -A config worker --beat --loglevel INFO --concurrency $${WORKER_CONCURRENCY:-2} --schedule var/celerybeat-schedule
 
 beat: $(STAMP)

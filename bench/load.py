@@ -4,7 +4,8 @@ Starts gunicorn, a Celery worker (with beat) and an SMTP sink against PostgreSQL
 database of its own (dropped and created again), then drives it with wrk:
 
 1. a bare Django view that inserts one row (same stack and middleware): the yardstick;
-2. sign POSTs: the real form post, as a browser sends it (Origin header), a new address each;
+2. sign POSTs: the real form post, as a browser sends it (Origin and Sec-Fetch-Site headers), a
+   new address each;
 3. confirmation POSTs for the signatures just made, while a sampler measures the counter's lag;
 4. petition page GETs and 5. count endpoint GETs.
 
@@ -88,6 +89,7 @@ function request()
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = "csrftoken=%(cookie)s",
     ["Origin"] = "%(origin)s",
+    ["Sec-Fetch-Site"] = "same-origin",
   }, body)
 end
 """
@@ -174,7 +176,7 @@ def manage(*args: str) -> None:
 def start(command: list[str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         command, cwd=ROOT, env=child_env(), stdout=log.open("w"), stderr=subprocess.STDOUT,
-        start_new_session=True,
+        process_group=0,
     )  # fmt: skip
 
 
@@ -232,11 +234,11 @@ def wrk(name: str, path: str, lua: str, connections: int, seconds: int = SECONDS
     return Run(name, rate, p50, p99, codes)
 
 
-def cpu_seconds(session_ids: dict[str, int]) -> dict[str, float]:
-    """CPU time (user + system) used so far by each process session named, and by PostgreSQL's
+def cpu_seconds(groups: dict[str, int]) -> dict[str, float]:
+    """CPU time (user + system) used so far by each process group named, and by PostgreSQL's
     processes, read from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
-    used = dict.fromkeys([*session_ids, "postgres"], 0.0)
+    used = dict.fromkeys([*groups, "postgres"], 0.0)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -246,9 +248,9 @@ def cpu_seconds(session_ids: dict[str, int]) -> dict[str, float]:
             continue
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
-        session, cpu = int(fields[3]), (int(fields[11]) + int(fields[12])) / tick
-        for label, sid in session_ids.items():
-            if session == sid:
+        group, cpu = int(fields[2]), (int(fields[11]) + int(fields[12])) / tick
+        for label, gid in groups.items():
+            if group == gid:
                 used[label] += cpu
         if name == "postgres":
             used["postgres"] += cpu
@@ -355,15 +357,15 @@ def main() -> int:
         form = {"token": token, "cookie": cookie, "country": "KR", "run": int(time.time()),
                 "origin": BASE}  # fmt: skip
 
-        sessions = {"gunicorn": web.pid, "celery": worker.pid, "smtp sink": sink.pid}
-        cpu_before = cpu_seconds(sessions)
+        groups = {"gunicorn": web.pid, "celery": worker.pid, "smtp sink": sink.pid}
+        cpu_before = cpu_seconds(groups)
         runs.append(wrk("bare insert view", "/bench/insert/",
                         LUA_POST_FORM % {**form, "path": "/bench/insert/"}, 32))  # fmt: skip
         bare_requests = sum(runs[-1].codes.values())
-        cpu_bare = {k: v - cpu_before[k] for k, v in cpu_seconds(sessions).items()}
+        cpu_bare = {k: v - cpu_before[k] for k, v in cpu_seconds(groups).items()}
         sign_path = f"/petitions/{SLUG}/sign/"
         before = Signature.objects.filter(petition=petition).count()
-        cpu_before = cpu_seconds(sessions)
+        cpu_before = cpu_seconds(groups)
         started = time.monotonic()
         runs.append(wrk("sign POST", sign_path, LUA_POST_FORM % {**form, "path": sign_path}, 32))
         elapsed = time.monotonic() - started
@@ -371,7 +373,7 @@ def main() -> int:
         signed_rows = Signature.objects.filter(petition=petition).count() - before
         sign_rate = signed_rows / elapsed
         cpu_sign = {
-            k: v - cpu_before[k] for k, v in cpu_seconds(sessions).items()
+            k: v - cpu_before[k] for k, v in cpu_seconds(groups).items()
         }  # over the sign phase and the second after
         # wrk stops with requests in flight: the server may finish up to one per connection
         # after wrk stopped counting, so rows may exceed the accepted POSTs by that much.

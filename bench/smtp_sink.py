@@ -3,9 +3,9 @@
     python bench/smtp_sink.py PORT COUNT_FILE
 
 It stands in for a mail server on another machine, so it should take as little of this one as
-it can: a few lines of asyncio that answer the commands Django's SMTP backend sends (EHLO, MAIL,
-RCPT, DATA, RSET, NOOP, QUIT) without parsing the messages. Runs until SIGTERM, then writes the
-count to COUNT_FILE.
+it can: a few lines of asyncio that answer the commands our SMTP clients send (EHLO, MAIL, RCPT,
+DATA, RSET, NOOP, QUIT), pipelined or not, without parsing the messages. Runs until SIGTERM,
+then writes the count to COUNT_FILE.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
                 received += 1
                 writer.write(b"250 OK\r\n")
             elif verb == b"EHLO":
-                writer.write(b"250-sink\r\n250 8BITMIME\r\n")
+                writer.write(b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
             elif verb == b"QUIT":
                 writer.write(b"221 bye\r\n")
                 break

@@ -5,13 +5,15 @@ or one transaction holding the petition's counting lock), keeps the counts throu
 from __future__ import annotations
 
 import enum
+import functools
 import logging
+import time
 from collections import defaultdict
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import CharField, F, Field, ForeignKey, IntegerField, QuerySet
 from django.utils import timezone
 
 from . import counting
@@ -81,18 +83,32 @@ def _insert_unless_signed(signature: Signature) -> int | None:
     """Insert the row and return its id, or None if the address has signed this petition: one
     statement (INSERT … ON CONFLICT DO NOTHING RETURNING), with no transaction or savepoint
     around it, because this runs for every signature of a viral petition."""
+    sql, fields = _insert_statement(connection.vendor)
+    values = []
+    for field, plain in fields:
+        value = field.pre_save(signature, True)
+        if not (plain and (value is None or type(value) in (str, int))):
+            value = field.get_db_prep_save(value, connection)  # dates, the uuid
+        values.append(value)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+@functools.cache
+def _insert_statement(vendor: str) -> tuple[str, list[tuple[Field, bool]]]:
+    """The INSERT for a signature, and its fields, each with whether a str, int or None goes to
+    the database driver as it is (text, numbers, the petition's id): worked out once."""
     fields = [f for f in Signature._meta.concrete_fields if not f.primary_key]
     q = connection.ops.quote_name
-    values = [f.get_db_prep_save(f.pre_save(signature, True), connection) for f in fields]
     sql = (
         f"INSERT INTO {q(Signature._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 - model names
         f"VALUES ({', '.join(['%s'] * len(fields))}) "
         f"ON CONFLICT ({q('petition_id')}, {q('email_canonical')}) DO NOTHING RETURNING {q('id')}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    return row[0] if row else None
+    plain = (CharField, IntegerField, ForeignKey)
+    return sql, [(f, isinstance(f, plain)) for f in fields]
 
 
 def _request_another_email(petition: Petition, canonical: str) -> int | None:
@@ -106,19 +122,33 @@ def _request_another_email(petition: Petition, canonical: str) -> int | None:
     return existing.values_list("pk", flat=True).first()
 
 
+# A process that has just found a run of send_due_confirmations on its way does not ask the
+# cache again for this long (a viral petition's sign POSTs would each pay a round trip for the
+# answer "yes, queued"). The run waits as long after clearing its cache key before it looks for
+# emails owed, so a signature whose process did not ask is still found by that run.
+QUEUE_CHECK_SECONDS = 0.1
+_run_seen_at = float("-inf")
+
+
 def queue_confirmations() -> None:
     """Make sure a run of send_due_confirmations is on its way. The first signature since the
     last run queues one, CONFIRMATION_BATCH_DELAY_MS later, which sends the emails of every
     signature made meanwhile over one SMTP connection; the others only find the cache key set.
     A broker or cache that is down must not fail the request: the row is saved, and
     requeue_unsent_confirmations sends its email later."""
+    global _run_seen_at
     from .tasks import CONFIRMATIONS_DUE_KEY, send_due_confirmations
 
+    now = time.monotonic()
+    if now - _run_seen_at < QUEUE_CHECK_SECONDS:
+        if not send_due_confirmations.app.conf.task_always_eager:  # eager: it has run already
+            return
     try:
         if cache.add(CONFIRMATIONS_DUE_KEY, True, timeout=60):
             send_due_confirmations.apply_async(
                 countdown=settings.CONFIRMATION_BATCH_DELAY_MS / 1000
             )
+        _run_seen_at = now
     except Exception:
         log.exception("could not queue confirmation emails; the periodic requeue will send them")
         try:

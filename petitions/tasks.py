@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
+import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from django.utils import timezone
 from accounts import audit
 
 from . import counting, documents, exports, signing
-from .emails import Composer, templated_email
+from .emails import Composer, templated_email, transmit
 from .models import Export, Petition, Presentation, Signature, private_storage
 from .tokens import make_token
 
@@ -63,15 +66,19 @@ def send_due_confirmations(self) -> int:
     thousands of emails. An address that fails is given back and does not hold up the others;
     the run is retried for it afterwards."""
     cache.delete(CONFIRMATIONS_DUE_KEY)  # signatures from now on queue another run
+    if not self.request.is_eager:
+        time.sleep(signing.QUEUE_CHECK_SECONDS)  # those made meanwhile may not (see there)
     composer = Composer()
+    petitions: dict[int, Petition] = {}
     sent = failed = after = 0
     while True:
         batch = list(
             Signature.objects.owed_email()
             .filter(pk__gt=after)
-            .select_related("petition__campaign__organisation")
+            .only("uuid", "email", "status", "petition_id")
             .order_by("pk")[:BATCH]
         )
+        _attach_petitions(batch, petitions)
         claimed = _claim([signature.pk for signature in batch])
         if claimed:
             with get_connection() as smtp:
@@ -93,6 +100,16 @@ def send_due_confirmations(self) -> int:
     if failed:
         raise smtplib.SMTPException(f"{failed} confirmation emails failed; retrying")
     return sent
+
+
+def _attach_petitions(signatures: list[Signature], petitions: dict[int, Petition]) -> None:
+    """Give each signature its petition (with campaign and organisation), read once per run
+    rather than joined into every row: a run's emails are nearly all for one petition."""
+    missing = {s.petition_id for s in signatures} - petitions.keys()
+    if missing:
+        petitions.update(Petition.objects.select_related("campaign__organisation").in_bulk(missing))
+    for signature in signatures:
+        signature.petition = petitions[signature.petition_id]
 
 
 def _claim(ids: list[int]) -> dict[int, int]:
@@ -126,7 +143,7 @@ def _send(signature: Signature, composer: Composer, smtp) -> None:
     if isinstance(smtp, SMTPBackend) and smtp.connection is not None:
         wire = _message(signature, composer, wire=True)
         if wire is not None:
-            smtp.connection.sendmail(*wire)
+            transmit(smtp.connection, *wire)
             return
     _message(signature, composer, smtp).send()
 
@@ -137,7 +154,7 @@ def _message(signature: Signature, composer: Composer, smtp=None, *, wire: bool 
     petition = signature.petition
     context = {"petition": petition, "organisation": petition.campaign.organisation}
     if signature.status == Signature.Status.PENDING:
-        path = reverse("petitions:confirm", args=[signature.uuid, make_token(signature.uuid)])
+        path = confirm_path(signature.uuid)
         context["confirm_url"] = "link"
         name, key, link = "confirm_signature", (petition.pk, "confirm"), settings.SITE_URL + path
     else:
@@ -146,6 +163,22 @@ def _message(signature: Signature, composer: Composer, smtp=None, *, wire: bool 
     if wire:
         return composer.wire(name, key, context, signature.email, link)
     return templated_email(composer.render(name, key, context, link), signature.email, smtp)
+
+
+def confirm_path(signature_uuid: uuid.UUID) -> str:
+    """The path of a signature's confirmation link: petitions:confirm with its uuid and token."""
+    before, middle, after = _confirm_path_parts()
+    return f"{before}{signature_uuid}{middle}{make_token(signature_uuid)}{after}"
+
+
+@functools.cache
+def _confirm_path_parts() -> tuple[str, str, str]:
+    """reverse() once, not for each of a batch's emails: the path around its two variables."""
+    blank, token = uuid.UUID(int=0), "token"
+    path = reverse("petitions:confirm", args=[blank, token])
+    before, _, rest = path.partition(str(blank))
+    middle, _, after = rest.partition(token)
+    return before, middle, after
 
 
 def deliver_confirmation(signature: Signature) -> str:

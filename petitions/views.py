@@ -7,7 +7,7 @@ import time
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -111,9 +111,13 @@ def refuse_cross_site(view):
     @functools.wraps(view)
     def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         fetch_site = request.headers.get("Sec-Fetch-Site")
+        if fetch_site in ("same-origin", "none"):
+            return view(request, *args, **kwargs)
         origin = request.headers.get("Origin")
-        ours = {f"{request.scheme}://{request.get_host()}", *settings.CSRF_TRUSTED_ORIGINS}
-        if origin in ours or fetch_site in ("same-origin", "none"):
+        if origin is not None and origin in {
+            f"{request.scheme}://{request.get_host()}",
+            *settings.CSRF_TRUSTED_ORIGINS,
+        }:
             return view(request, *args, **kwargs)
         if fetch_site is not None or origin is not None:
             log.warning("refused a cross-site %s to %s", request.method, request.path)
@@ -130,9 +134,10 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = recent_public_petition(slug)
     if not petition.is_accepting_signatures:
         return _petition_page(request, petition, status=409)
-    form = SignatureForm(request.POST, petition=petition)
+    form = SignatureForm.checking(request.POST, petition)
     if not form.is_valid():
-        return _petition_page(request, petition, form, status=400)
+        drawn = SignatureForm(request.POST, petition=petition)  # its own fields, to draw
+        return _petition_page(request, petition, drawn, status=400)
     try:
         signing.sign(
             petition,
@@ -145,7 +150,13 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except signing.PetitionClosed:  # closed between the check above and the write
         return _petition_page(request, petition, status=409)
-    return redirect("petitions:signed", slug=petition.slug)
+    return HttpResponseRedirect(_signed_url(petition.slug))
+
+
+@functools.lru_cache(maxsize=1024)
+def _signed_url(slug: str) -> str:
+    """Where a sign POST sends the browser; worked out once per petition, not for each POST."""
+    return reverse("petitions:signed", args=[slug])
 
 
 @never_cache

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Membership, Organisation, User
 from campaigns.models import Campaign
 from config.celery import app as celery_app
+from petitions import abuse
 from petitions.models import Demand, Petition, Signature
 
 # Unit tests run tasks in-process; the integration tests turn this off and use a real worker.
@@ -37,6 +38,7 @@ def counts_and_petitions_current_at_once(settings):
 def empty_cache():
     """Cached figures are keyed by petition id, which a new test database reuses: start clean."""
     cache.clear()
+    abuse.forget_rules()  # and the rules a test rolled back
 
 
 @pytest.fixture

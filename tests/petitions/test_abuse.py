@@ -225,3 +225,19 @@ def test_only_superusers_keep_the_lists(client, owner, superuser):
     assert client.get("/admin/petitions/signingrule/").status_code == 403
     client.force_login(superuser)
     assert client.get("/admin/petitions/signingrule/").status_code == 200
+
+
+def test_a_rule_saved_in_another_process_holds_here_within_seconds(client, petition, monkeypatch):
+    from petitions import abuse
+
+    post(client, petition, "first@example.org")  # this process has read the rules
+    SigningRule.objects.bulk_create([SigningRule(kind="block", domain="flood.example")])  # elsewhere
+
+    post(client, petition, "a@flood.example")
+    monkeypatch.setattr(abuse, "_memo", (abuse._memo[0] - abuse.RULES_MEMO_SECONDS, abuse._memo[1]))
+    abuse.cache.delete(abuse.RULES_KEY)  # the other process's save cleared the shared cache
+    post(client, petition, "b@flood.example")
+
+    reasons = dict(Signature.objects.values_list("email", "held_reason"))
+    assert reasons["a@flood.example"] == ""  # within RULES_MEMO_SECONDS of the last read
+    assert reasons["b@flood.example"].startswith("blocked")

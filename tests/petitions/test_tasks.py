@@ -4,6 +4,7 @@ import smtplib
 from datetime import timedelta
 from unittest import mock
 
+import pytest
 import time_machine
 from django.core import mail
 from django.utils import timezone
@@ -247,3 +248,114 @@ def test_over_smtp_each_message_is_composed_once_and_comes_out_whole(
         assert "link-" not in text + html and "example.invalid" not in str(message)
     note = by_recipient["done@example.org"].get_body(("plain",)).get_content()
     assert "/confirm/" not in note and "https://sign.example.org/petitions/" in note
+
+
+@pytest.fixture
+def smtp_server():
+    """aiosmtpd, keeping what it receives, refusing refused@example.org, and offering
+    PIPELINING when its `pipelining` is set."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Server:
+        pipelining = False
+        received: list[tuple[list[str], bytes]] = []
+
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+            session.host_name = hostname
+            if self.pipelining:
+                responses.insert(-1, "250-PIPELINING")
+            return responses
+
+        async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+            if address == "refused@example.org":
+                return "550 no such mailbox"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            self.received.append((envelope.rcpt_tos, envelope.content))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Server()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    handler.port = port
+    yield handler
+    controller.stop()
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_transmit_sends_the_message_as_it_is_pipelined_or_not(smtp_server, pipelining):
+    from petitions.emails import transmit
+
+    smtp_server.pipelining = pipelining
+    message = b"Subject: test\r\n\r\n.a line that starts with a dot\r\n..and two\r\nlast"
+    with smtplib.SMTP("127.0.0.1", smtp_server.port) as connection:
+        writes = []
+        real_send = connection.send
+        connection.send = lambda data: writes.append(data) or real_send(data)
+        transmit(connection, "from@example.org", "to@example.org", message)
+        # after a refused recipient, nothing is sent and the connection stays usable
+        with pytest.raises(smtplib.SMTPResponseException) as refused:
+            transmit(connection, "from@example.org", "refused@example.org", b"Subject: no\r\n")
+        transmit(connection, "from@example.org", "again@example.org", message)
+
+    assert refused.value.smtp_code == 550
+    assert smtp_server.received == [
+        (["to@example.org"], message + b"\r\n"),
+        (["again@example.org"], message + b"\r\n"),
+    ]
+    body = next(n for n, data in enumerate(writes) if isinstance(data, bytes))
+    assert writes[body].endswith(b"\r\n...and two\r\nlast\r\n.\r\n")  # dots stuffed
+    commands = [data for data in writes[:body] if not data.lower().startswith("ehlo")]
+    if pipelining:  # MAIL, RCPT and DATA in one write, then the message
+        assert len(commands) == 1 and commands[0].count("\r\n") == 3
+    else:
+        assert len(commands) == 3
+
+
+def test_plain_addresses_go_into_headers_as_they_are():
+    from django.core.mail.message import sanitize_address
+
+    from petitions.emails import envelope_address, header_address
+
+    for address in ["a@b.c", "Min-Ji.Kim+petition@Example.ORG", "o'brien@example.ie"]:
+        assert header_address(address) == address == sanitize_address(address, "utf-8")
+    for address in ["user@bücher.de", "jöe@example.org", "Min-ji <m@example.org>"]:
+        assert header_address(address) == sanitize_address(address, "utf-8")
+    assert envelope_address("Safe Passage <no-reply@example.org>") == "no-reply@example.org"
+    assert envelope_address("user@xn--bcher-kva.de") == "user@xn--bcher-kva.de"
+
+
+def test_a_process_that_just_found_a_run_queued_does_not_ask_the_cache_again(petition, monkeypatch):
+    """With a real worker, a viral petition's sign POSTs do not each pay a cache round trip to
+    learn that a run of emails is on its way; the run waits as long before it looks, so that no
+    signature made meanwhile is missed."""
+    from django.core.cache import cache
+
+    from petitions import signing
+
+    monkeypatch.setitem(tasks.send_due_confirmations.app.conf, "task_always_eager", False)
+    monkeypatch.setattr(signing, "_run_seen_at", float("-inf"))
+    asked = mock.Mock(wraps=cache.add)
+    monkeypatch.setattr(signing.cache, "add", asked)
+    with mock.patch.object(tasks.send_due_confirmations, "apply_async") as queued:
+        signing.queue_confirmations()
+        signing.queue_confirmations()
+        assert (asked.call_count, queued.call_count) == (1, 1)
+        signing._run_seen_at -= signing.QUEUE_CHECK_SECONDS  # time passes
+        signing.queue_confirmations()
+        assert (asked.call_count, queued.call_count) == (2, 1)  # asked; a run is still due
+
+    make_signature(petition, email="late@example.org")
+    waited = []
+    monkeypatch.setattr(
+        tasks.time, "sleep", lambda s: waited.append((s, cache.get(tasks.CONFIRMATIONS_DUE_KEY)))
+    )
+    assert tasks.send_due_confirmations.run() == 1
+    assert waited == [(signing.QUEUE_CHECK_SECONDS, None)]  # after clearing the key, before looking
