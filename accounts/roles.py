@@ -3,7 +3,8 @@
 Owner: everything in the organisation, including its members and its audit log. Manager: creates
 and runs campaigns and petitions, sees signers' email addresses. Viewer: sees counts and names,
 changes nothing. Superusers run the instance and may do everything everywhere. A staff member's
-roles are read once per request (kept on the user object).
+roles are read once per request (kept on the user object). Nobody has any role, superusers
+included, until they have passed their second factor (accounts/two_factor.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ ADMINISTER = frozenset({OWNER})
 
 def roles(user) -> dict[int, str]:
     """{organisation id: role} for an active staff member; empty for anyone else."""
-    if not (user.is_authenticated and user.is_active and user.is_staff):
+    if not (user.is_authenticated and user.is_active and user.is_staff and verified(user)):
         return {}
     cached = getattr(user, "_roles_by_organisation", None)
     if cached is None:
@@ -29,7 +30,7 @@ def roles(user) -> dict[int, str]:
 
 def role_in(user, organisation_id: int | None) -> str | None:
     """The user's role in the organisation; superusers count as owners everywhere."""
-    if user.is_authenticated and user.is_active and user.is_superuser:
+    if _superuser(user):
         return OWNER
     return roles(user).get(organisation_id)
 
@@ -37,11 +38,22 @@ def role_in(user, organisation_id: int | None) -> str | None:
 def may(user, allowed: frozenset[str], obj=None, path: str = "organisation") -> bool:
     """Whether the user's role allows it: in the object's organisation (found through `path`),
     or, with no object, in any of their organisations. Superusers may everything."""
-    if user.is_active and user.is_superuser:
+    if _superuser(user):
         return True
     if obj is None:
         return bool(organisations_where(user, allowed))
     return role_in(user, organisation_id_of(obj, path)) in allowed
+
+
+def verified(user) -> bool:
+    """Whether this request's user has passed their second factor (django-otp's OTPMiddleware
+    puts is_verified on request.user)."""
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())
+
+
+def _superuser(user) -> bool:
+    return user.is_authenticated and user.is_active and user.is_superuser and verified(user)
 
 
 def organisations_where(user, allowed: frozenset[str]) -> list[int]:

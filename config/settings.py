@@ -100,7 +100,7 @@ ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", f"127.0.0.1,localhost,{_site.hos
 CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.StaffAdminConfig",  # django.contrib.admin, with the second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -111,6 +111,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_countries",
     "accounts",
     "campaigns",
@@ -124,6 +127,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: answers a locked-out login with templates/login_locked.html.
@@ -144,6 +148,9 @@ AXES_LOCKOUT_TEMPLATE = "login_locked.html"
 AXES_CLIENT_IP_CALLABLE = "petitions.abuse.client_ip"  # X-Forwarded-For only via TRUSTED_PROXIES
 AXES_VERBOSE = False  # its log lines name addresses; logins are in the audit log instead
 AXES_DISABLE_ACCESS_LOG = True
+
+# The second factor (accounts/two_factor.py): the name authenticator apps show beside the code.
+OTP_TOTP_ISSUER = "Safe Passage"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -232,11 +239,10 @@ CONFIRMATION_REQUEUE_AFTER_SECONDS = envint("CONFIRMATION_REQUEUE_AFTER_SECONDS"
 # last batch queues the next one this much later.
 CONFIRMATION_BATCH_DELAY_MS = envint("CONFIRMATION_BATCH_DELAY_MS", 500, 0, 60_000)
 
-# Abuse (petitions/abuse.py): a burst of signatures from one client address is held, not counted,
-# until staff release it. SIGNING_RATE_LIMITS=0 turns the limit off for load tests from one host.
+# Abuse (petitions/abuse.py): a burst of signatures from one client address, one email domain or
+# to one petition is held, not counted, until staff release it; superusers set the limits in the
+# admin (SigningLimit). SIGNING_RATE_LIMITS=0 turns them off for load tests from one host.
 SIGNING_RATE_LIMITS = envbool("SIGNING_RATE_LIMITS", True)
-SIGNING_LIMIT_PER_IP = envint("SIGNING_LIMIT_PER_IP", 10, 1, 100_000)
-SIGNING_LIMIT_WINDOW_SECONDS = envint("SIGNING_LIMIT_WINDOW_SECONDS", 600, 10, 86_400)
 # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks); empty: none.
 try:
     TRUSTED_PROXIES = [

@@ -4,9 +4,6 @@ from django.urls import include, path, reverse_lazy
 
 from accounts.forms import CeleryPasswordResetForm
 
-admin.site.site_header = "Safe Passage staff"
-admin.site.site_title = "Safe Passage staff"
-
 # Staff password reset (the admin's login page links it once "admin_password_reset" exists).
 password_reset = [
     path(

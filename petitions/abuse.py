@@ -8,10 +8,11 @@ bots which rule they broke). Held for now:
 - the block list (SigningRule, kept by superusers): a network, an email domain or an address;
   the allow list exempts from everything below (a march's shared wifi);
 - a known throwaway email domain (the disposable-email-domains list);
-- a burst from one address: more than SIGNING_LIMIT_PER_IP signatures from one client address
-  within SIGNING_LIMIT_WINDOW_SECONDS (counted in the cache, Redis in production, under a keyed
-  hash of the address, never the address itself). SIGNING_RATE_LIMITS=0 turns this off for load
-  tests run from one address.
+- a burst: more signatures within a window than a limit allows (SigningLimit, kept by
+  superusers) from one client address, from one email domain (big webmail providers excepted)
+  or to one petition; counted in the cache (Redis in production, one round trip for them all),
+  under a keyed hash of the address or domain, never the thing itself. SIGNING_RATE_LIMITS=0
+  turns the limits off for load tests run from one address.
 
 The client address comes from X-Forwarded-For only when the request came through one of
 TRUSTED_PROXIES; a signature keeps only its network (/24 for IPv4, /48 for IPv6).
@@ -32,7 +33,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
-from .models import Signature, SigningRule
+from .models import Signature, SigningLimit, SigningRule
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,8 @@ def network_of(address: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
-def held_reason(request: HttpRequest, form_data) -> str:
-    """Why this signature should be held, or "" to count it normally."""
+def held_reason(request: HttpRequest, form_data, petition_id: int) -> str:
+    """Why this signature to the petition should be held, or "" to count it normally."""
     if form_data.get(HONEYPOT):
         return "honeypot"
     address = Signature.canonical_email(form_data.get("email", ""))
@@ -114,38 +115,96 @@ def held_reason(request: HttpRequest, form_data) -> str:
     if domain in disposable_domains:
         return "a disposable address"
     if settings.SIGNING_RATE_LIMITS:
-        window, limit = settings.SIGNING_LIMIT_WINDOW_SECONDS, settings.SIGNING_LIMIT_PER_IP
-        if _hits(f"signing-ip:{_key(ip)}", window) > limit:
-            return f"more than {limit} signatures from one address in {window // 60} minutes"
+        return _over_a_limit(ip, domain, petition_id)
     return ""
 
 
+def _over_a_limit(ip: str, domain: str, petition_id: int) -> str:
+    """Count this signature against each limit in force (SigningLimit), in one round trip to
+    Redis; the reason for the first one it goes over, or ""."""
+    counters, reasons = [], []
+    for scope, limit, minutes in limits():
+        if scope == SigningLimit.Scope.ADDRESS:
+            key, whence = f"signing-ip:{_key(ip)}", "from one address"
+        elif scope == SigningLimit.Scope.DOMAIN:
+            if domain in WEBMAIL_DOMAINS:
+                continue
+            key, whence = f"signing-domain:{_key(domain)}", "from one email domain"
+        else:
+            key, whence = f"signing-petition:{petition_id}", "to this petition"
+        counters.append((key, minutes * 60))
+        window = f"{minutes} minutes" if minutes != 1 else "a minute"
+        reasons.append((limit, f"more than {limit} signatures {whence} in {window}"))
+    for hits, (limit, reason) in zip(_hits(counters), reasons, strict=True):
+        if hits > limit:
+            return reason
+    return ""
+
+
+# Where thousands of unrelated people have their address: never one sender's burst. (A limit
+# per domain is for an organisation's own mail server, or a bot's.)
+WEBMAIL_DOMAINS = frozenset(
+    """gmail.com googlemail.com outlook.com hotmail.com hotmail.co.uk hotmail.fr live.com msn.com
+    yahoo.com yahoo.co.uk yahoo.co.jp yahoo.fr ymail.com icloud.com me.com mac.com aol.com
+    proton.me protonmail.com pm.me tutanota.com fastmail.com zoho.com gmx.de gmx.net gmx.at
+    web.de t-online.de mail.ru yandex.ru ya.ru naver.com daum.net hanmail.net kakao.com qq.com
+    163.com 126.com sina.com foxmail.com orange.fr free.fr laposte.net libero.it virgilio.it
+    btinternet.com comcast.net rediffmail.com seznam.cz wp.pl o2.pl""".split()
+)
+
 RULES_KEY = "signing-rules"
-# How long a process goes on using the rules it read before it asks the cache again: a rule a
-# superuser adds or removes holds everywhere within this many seconds (at once in the process
+LIMITS_KEY = "signing-limits"
+# How long a process goes on using the rules and limits it read before it asks the cache again:
+# a change a superuser makes holds everywhere within this many seconds (at once in the process
 # that saved it), and a viral petition's sign POSTs do not each cost a cache round trip.
 RULES_MEMO_SECONDS = 5
-_memo: tuple[float, list] | None = None
+_memos: dict[str, tuple[float, list]] = {}
+
+
+def _remembered(key: str, load) -> list:
+    """load()'s answer, kept in the cache for a minute and by this process for
+    RULES_MEMO_SECONDS; forget_rules() drops both."""
+    now = time.monotonic()
+    memo = _memos.get(key)
+    if memo is not None and now - memo[0] < RULES_MEMO_SECONDS:
+        return memo[1]
+    found = cache.get(key)
+    if found is None:
+        found = load()
+        cache.set(key, found, 60)
+    _memos[key] = (now, found)
+    return found
 
 
 def rules() -> list[tuple[SigningRule, object]]:
-    """The allow and block lists, allow rules first, each with its network parsed; kept in the
-    cache for a minute and by each process for RULES_MEMO_SECONDS (both dropped when a rule
-    changes)."""
-    global _memo
-    now = time.monotonic()
-    if _memo is not None and now - _memo[0] < RULES_MEMO_SECONDS:
-        return _memo[1]
-    found = cache.get(RULES_KEY)
-    if found is None:
-        ordered = sorted(SigningRule.objects.all(), key=lambda r: r.kind != SigningRule.Kind.ALLOW)
-        found = [
-            (rule, ipaddress.ip_network(rule.network, strict=False) if rule.network else None)
-            for rule in ordered
-        ]
-        cache.set(RULES_KEY, found, 60)
-    _memo = (now, found)
-    return found
+    """The allow and block lists, allow rules first, each with its network parsed."""
+    return _remembered(RULES_KEY, _load_rules)
+
+
+def _load_rules() -> list[tuple[SigningRule, object]]:
+    ordered = sorted(SigningRule.objects.all(), key=lambda r: r.kind != SigningRule.Kind.ALLOW)
+    return [
+        (rule, ipaddress.ip_network(rule.network, strict=False) if rule.network else None)
+        for rule in ordered
+    ]
+
+
+# For a scope without its row (migration 0010 makes them; a flushed test database has none).
+DEFAULT_LIMITS = {"address": (10, 10), "domain": (100, 10), "petition": (0, 10)}
+
+
+def limits() -> list[tuple[str, int, int]]:
+    """(scope, limit, window in minutes) for each limit in force."""
+    return _remembered(LIMITS_KEY, _load_limits)
+
+
+def _load_limits() -> list[tuple[str, int, int]]:
+    kept = {row.scope: (row.limit, row.window_minutes) for row in SigningLimit.objects.all()}
+    return [
+        (scope, limit, minutes)
+        for scope, (limit, minutes) in {**DEFAULT_LIMITS, **kept}.items()
+        if limit
+    ]
 
 
 def matching_rule(ip: str, domain: str, address: str) -> SigningRule | None:
@@ -169,24 +228,32 @@ def _key(address: str) -> str:
     return salted_hmac("petitions.abuse", address).hexdigest()[:32]
 
 
-def _hits(key: str, window: int) -> int:
-    """Count one more hit in the current window. A cache that is down counts nothing: signing
-    goes on, unlimited, rather than failing."""
+def _hits(counters: list[tuple[str, int]]) -> list[int]:
+    """Count one more hit on each (key, window in seconds) and return the counts in their
+    current windows, in one round trip with Redis (config.cache). A cache that is down counts
+    nothing: signing goes on, unlimited, rather than failing."""
     try:
-        try:
-            return cache.incr(key)
-        except ValueError:
-            if cache.add(key, 1, timeout=window):
-                return 1
-            return cache.incr(key)
+        count_hits = getattr(cache, "count_hits", None)
+        if count_hits is not None:
+            return count_hits(counters)
+        return [_hit(key, window) for key, window in counters]
     except Exception:
         log.warning("rate limit cache unavailable; not limiting")
-        return 0
+        return [0] * len(counters)
+
+
+def _hit(key: str, window: int) -> int:
+    try:
+        return cache.incr(key)
+    except ValueError:
+        if cache.add(key, 1, timeout=window):
+            return 1
+        return cache.incr(key)
 
 
 @receiver([post_save, post_delete], sender=SigningRule)
+@receiver([post_save, post_delete], sender=SigningLimit)
 def forget_rules(**kwargs) -> None:
-    """Read the rules afresh: here at once, in other processes within RULES_MEMO_SECONDS."""
-    global _memo
-    _memo = None
-    cache.delete(RULES_KEY)
+    """Read the rules and limits afresh: here at once, elsewhere within RULES_MEMO_SECONDS."""
+    _memos.clear()
+    cache.delete_many([RULES_KEY, LIMITS_KEY])

@@ -28,6 +28,7 @@ from .models import (
     Petition,
     Presentation,
     Signature,
+    SigningLimit,
     SigningRule,
 )
 
@@ -659,13 +660,8 @@ class SignatureAdmin(OrganisationScopedAdmin):
         return TemplateResponse(request, "admin/petitions/signature/count_first.html", context)
 
 
-@admin.register(SigningRule)
-class SigningRuleAdmin(admin.ModelAdmin):
-    """The allow and block lists for signing: for superusers, who run the instance."""
-
-    list_display = ["kind", "network", "domain", "address", "note", "created_at"]
-    list_filter = ["kind"]
-    search_fields = ["network", "domain", "address", "note"]
+class SuperuserAdmin(admin.ModelAdmin):
+    """What runs the instance rather than one organisation: for superusers only."""
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
@@ -681,3 +677,36 @@ class SigningRuleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self.has_module_permission(request)
+
+
+@admin.register(SigningRule)
+class SigningRuleAdmin(SuperuserAdmin):
+    """The allow and block lists for signing."""
+
+    list_display = ["kind", "network", "domain", "address", "note", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["network", "domain", "address", "note"]
+
+
+@admin.register(SigningLimit)
+class SigningLimitAdmin(SuperuserAdmin):
+    """The rate limits on signing, one per scope (petitions/abuse.py); changed, not added or
+    removed (0 turns one off). Each change is audited and holds everywhere within seconds."""
+
+    list_display = ["scope", "limit", "window_minutes", "updated_at"]
+    list_editable = ["limit", "window_minutes"]
+    fields = ["scope", "limit", "window_minutes"]
+    readonly_fields = ["scope"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit.record(
+            request.user, "signing limit changed", None, obj,
+            limit=obj.limit, window_minutes=obj.window_minutes,
+        )  # fmt: skip

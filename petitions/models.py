@@ -8,7 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -312,6 +312,35 @@ class SigningRule(models.Model):
                 raise ValidationError({"network": message}) from None
         self.domain = self.domain.strip().lower().lstrip("@")
         self.address = Signature.canonical_email(self.address) if self.address else ""
+
+
+class SigningLimit(models.Model):
+    """How many signatures may come within a window before the rest are held, not refused
+    (petitions/abuse.py): from one client address, from one email domain (the big webmail
+    providers excepted), or to one petition. Kept by superusers; one row per scope."""
+
+    class Scope(models.TextChoices):
+        ADDRESS = "address", "From one client address"
+        DOMAIN = "domain", "From one email domain (big webmail providers excepted)"
+        PETITION = "petition", "To one petition"
+
+    scope = models.CharField(max_length=10, choices=Scope.choices, unique=True)
+    limit = models.PositiveIntegerField(
+        help_text="Signatures within the window before the rest are held for staff to look "
+        "at. 0: no limit."
+    )
+    window_minutes = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(1440)]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scope"]
+
+    def __str__(self) -> str:
+        if not self.limit:
+            return f"{self.get_scope_display()}: no limit"
+        return f"{self.get_scope_display()}: {self.limit} in {self.window_minutes} minutes"
 
 
 class Tally(models.Model):

@@ -17,6 +17,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.roles import verified
+
 from . import abuse, charts, signing
 from .access import staff_role
 from .documents import paper_sheet_pdf
@@ -146,7 +148,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             country=form.cleaned_data["country"],
             city=form.cleaned_data["city"],
             ip_network=abuse.network_of(abuse.client_ip(request)),
-            held_reason=abuse.held_reason(request, form.cleaned_data),
+            held_reason=abuse.held_reason(request, form.cleaned_data, petition.pk),
         )
     except signing.PetitionClosed:  # closed between the check above and the write
         return _petition_page(request, petition, status=409)
@@ -164,7 +166,7 @@ def _signed_url(slug: str) -> str:
 def preview(request: HttpRequest, slug: str) -> HttpResponse:
     """The petition page as it will look, for its organisation's staff, whatever its status (a
     draft, a scheduled petition); never cached, never indexed; 404 for anyone else."""
-    if not request.user.is_authenticated:
+    if not (request.user.is_authenticated and verified(request.user)):  # password, second factor
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
     petition = get_object_or_404(
         Petition.objects.select_related("campaign__organisation"), slug=slug

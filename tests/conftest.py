@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.test import TestCase
+from django.test import Client, TestCase
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, User
@@ -32,6 +32,34 @@ def counts_and_petitions_current_at_once(settings):
     afresh for every request."""
     settings.COUNT_FOLD_INLINE = True
     settings.PETITION_MEMO_SECONDS = 0  # tests change petitions between requests
+
+
+def pass_second_factor(client: Client, user: User) -> None:
+    """What accounts/two_factor.py does when a code is right: the session names a confirmed
+    device of the user's (one is made if they have none)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator app")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def staff_have_passed_their_second_factor(monkeypatch):
+    """client.force_login() logs a member of staff in as the login page and the second factor
+    together would; force_login(user, second_factor=False) stops after the password."""
+    password_only = Client.force_login
+
+    def force_login(self, user, backend=None, *, second_factor=True):
+        password_only(self, user, backend)
+        if second_factor:
+            pass_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 @pytest.fixture(autouse=True)

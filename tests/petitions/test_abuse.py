@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent
 from petitions import signing
-from petitions.models import Petition, Signature, SigningRule
+from petitions.models import Petition, Signature, SigningLimit, SigningRule
 from tests.conftest import SIGN_DATA, on_commit_runs
 
 
@@ -69,8 +69,14 @@ def test_the_honeypot_is_hidden_from_people(client, petition):
     assert 'tabindex="-1"' in page[page.index('name="website"') - 200 :][:400]
 
 
-def test_a_burst_from_one_address_is_held_and_a_normal_person_is_not(client, petition, settings):
-    settings.SIGNING_LIMIT_PER_IP = 3
+def set_limit(scope: str, limit: int, minutes: int = 10) -> None:
+    SigningLimit.objects.update_or_create(
+        scope=scope, defaults={"limit": limit, "window_minutes": minutes}
+    )
+
+
+def test_a_burst_from_one_address_is_held_and_a_normal_person_is_not(client, petition):
+    set_limit("address", 3)
     for n in range(5):
         assert post(client, petition, f"burst{n}@example.org").status_code == 302
     post(client, petition, "neighbour@example.org", REMOTE_ADDR="198.51.100.7")
@@ -82,8 +88,9 @@ def test_a_burst_from_one_address_is_held_and_a_normal_person_is_not(client, pet
     assert len(mail.outbox) == 6  # held people still confirm; staff decide whether they count
 
 
-def test_the_limit_can_be_turned_off_for_load_tests(client, petition, settings):
-    settings.SIGNING_LIMIT_PER_IP = 1
+def test_the_limits_can_be_turned_off_for_load_tests(client, petition, settings):
+    set_limit("address", 1)
+    set_limit("petition", 1)
     settings.SIGNING_RATE_LIMITS = False
     for n in range(3):
         post(client, petition, f"load{n}@example.org")
@@ -196,8 +203,8 @@ def test_the_block_list_holds_a_network_a_domain_or_an_address(
     assert reasons["someone.else@example.net"] == ""
 
 
-def test_the_allow_list_exempts_a_shared_network_from_the_burst_limit(client, petition, settings):
-    settings.SIGNING_LIMIT_PER_IP = 2
+def test_the_allow_list_exempts_a_shared_network_from_the_burst_limit(client, petition):
+    set_limit("address", 2)
     rule(kind="allow", network="203.0.113.0/24", note="the vigil's wifi")
 
     for n in range(4):
@@ -231,13 +238,68 @@ def test_a_rule_saved_in_another_process_holds_here_within_seconds(client, petit
     from petitions import abuse
 
     post(client, petition, "first@example.org")  # this process has read the rules
-    SigningRule.objects.bulk_create([SigningRule(kind="block", domain="flood.example")])  # elsewhere
+    SigningRule.objects.bulk_create(
+        [SigningRule(kind="block", domain="flood.example")]
+    )  # elsewhere
 
     post(client, petition, "a@flood.example")
-    monkeypatch.setattr(abuse, "_memo", (abuse._memo[0] - abuse.RULES_MEMO_SECONDS, abuse._memo[1]))
+    read_at, kept = abuse._memos[abuse.RULES_KEY]
+    monkeypatch.setitem(abuse._memos, abuse.RULES_KEY, (read_at - abuse.RULES_MEMO_SECONDS, kept))
     abuse.cache.delete(abuse.RULES_KEY)  # the other process's save cleared the shared cache
     post(client, petition, "b@flood.example")
 
     reasons = dict(Signature.objects.values_list("email", "held_reason"))
     assert reasons["a@flood.example"] == ""  # within RULES_MEMO_SECONDS of the last read
     assert reasons["b@flood.example"].startswith("blocked")
+
+
+def test_a_burst_from_one_mail_domain_is_held_but_not_from_webmail(client, petition):
+    set_limit("domain", 2)
+    for n in range(3):
+        post(client, petition, f"staff{n}@bot-farm.example", REMOTE_ADDR=f"198.51.100.{n}")
+        post(client, petition, f"person{n}@gmail.com", REMOTE_ADDR=f"203.0.113.{n}")
+
+    reasons = dict(Signature.objects.values_list("email", "held_reason"))
+    assert [reasons[f"staff{n}@bot-farm.example"] for n in range(2)] == ["", ""]
+    assert reasons["staff2@bot-farm.example"] == (
+        "more than 2 signatures from one email domain in 10 minutes"
+    )
+    assert all(reasons[f"person{n}@gmail.com"] == "" for n in range(3))
+
+
+def test_a_petition_under_attack_can_be_given_a_limit_of_its_own(client, petition, campaign):
+    from tests.conftest import make_petition
+
+    other = make_petition(campaign, slug="other")
+    set_limit("petition", 2, minutes=5)
+    for n in range(3):
+        post(client, petition, f"a{n}@example.org", REMOTE_ADDR=f"198.51.100.{n}")
+    post(client, other, "b@example.org", REMOTE_ADDR="198.51.100.9")
+
+    reasons = dict(Signature.objects.values_list("email", "held_reason"))
+    assert reasons["a2@example.org"] == "more than 2 signatures to this petition in 5 minutes"
+    assert reasons["a0@example.org"] == reasons["a1@example.org"] == reasons["b@example.org"] == ""
+
+
+def test_only_superusers_change_the_limits_and_each_change_is_audited(
+    client, superuser, owner, petition
+):
+    from accounts.models import AuditEvent
+
+    limit = SigningLimit.objects.get(scope="address")
+    url = reverse("admin:petitions_signinglimit_change", args=[limit.pk])
+    client.force_login(owner)
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"limit": 1000, "window_minutes": 10}).status_code == 403
+
+    client.force_login(superuser)
+    assert client.post(url, {"limit": 2, "window_minutes": 1}).status_code == 302
+    for n in range(3):
+        post(client, petition, f"c{n}@example.org")
+
+    assert Signature.objects.get(email="c2@example.org").held_reason == (
+        "more than 2 signatures from one address in a minute"
+    )
+    event = AuditEvent.objects.get(action="signing limit changed")
+    assert event.actor == superuser and event.detail == {"limit": 2, "window_minutes": 1}
+    assert client.get(reverse("admin:petitions_signinglimit_add")).status_code == 403

@@ -116,7 +116,9 @@ def test_a_sign_post_with_errors_is_drawn_with_them_and_leaves_the_next_page_cle
     page = client.get(petition.get_absolute_url()).content.decode()
 
     assert wrong.status_code == 400
-    assert "is-invalid" in wrong.content.decode() and "valid email address" in wrong.content.decode()
+    assert (
+        "is-invalid" in wrong.content.decode() and "valid email address" in wrong.content.decode()
+    )
     assert "is-invalid" not in page and 'id="sign-form"' in page
     first, second = (SignatureForm.checking(SIGN_DATA, petition) for _ in range(2))
     assert first.fields is second.fields and first.is_valid() and second.is_valid()

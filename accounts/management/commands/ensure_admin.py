@@ -1,4 +1,5 @@
-"""Create the embedded default's admin account once, and print its login every time."""
+"""Create the embedded default's admin account once, and print its login every time: the
+password and the second factor (an authenticator key, and the backup codes not used yet)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,23 @@ class Command(BaseCommand):
         else:
             password = "(unchanged; set one with: manage.py changepassword " + username + ")"
         self.stdout.write(f"Admin login: {url}  user: {username}  password: {password}")
+        if password.startswith("(unchanged"):
+            return  # not the demo's own account any more: its second factor is its owner's
+        self.stdout.write(self.second_factor(user or User.objects.get(username=username)))
+
+    def second_factor(self, user) -> str:
+        from django_otp.plugins.otp_static.models import StaticToken
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from accounts.two_factor import APP_DEVICE, app_key, backup_codes
+
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name=APP_DEVICE, confirmed=True)
+        codes = list(
+            StaticToken.objects.filter(device__user=user).values_list("token", flat=True)
+        ) or backup_codes(user)
+        return (
+            f"Second factor: one of the backup codes: {' '.join(codes)} (each works once), "
+            f"or a code from an authenticator app given the authenticator key: {app_key(device)}"
+        )
