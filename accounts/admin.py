@@ -118,7 +118,29 @@ class MembershipInline(ScopedInline, admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    pass
+    """Staff accounts, for superusers. A member of staff who has lost their phone and their
+    backup codes has their second factor reset here, and sets up a new one at the next login."""
+
+    list_display = ["username", "email", "is_superuser", "second_factor"]
+    actions = ["reset_second_factor"]
+
+    @admin.display(description="second factor")
+    def second_factor(self, user: User) -> str:
+        from django_otp import user_has_device
+
+        return "set up" if user_has_device(user, confirmed=True) else "not yet"
+
+    @admin.action(description="Reset the second factor (they set up a new one at next login)")
+    def reset_second_factor(self, request, queryset) -> None:
+        from django_otp import devices_for_user
+
+        for user in queryset:
+            devices = list(devices_for_user(user, confirmed=None))
+            for device in devices:
+                device.delete()
+            if devices:
+                audit.record(request.user, "second factor reset", None, user)
+        self.message_user(request, f"Second factor reset for {len(queryset)} account(s).")
 
 
 @admin.register(Organisation)

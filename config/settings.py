@@ -112,8 +112,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "axes",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "config.apps.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp
+    "config.apps.BackupCodesConfig",  # django_otp.plugins.otp_static
     "django_countries",
     "accounts",
     "campaigns",

@@ -189,3 +189,37 @@ def test_the_demo_admin_login_comes_with_its_second_factor(db, settings, tmp_pat
     out = StringIO()
     call_command("ensure_admin", stdout=out)  # make run again: the codes left, not the used one
     assert backup not in out.getvalue() and "backup codes:" in out.getvalue()
+
+
+def test_a_superuser_resets_a_lost_second_factor(client, superuser, manager, enrolled):
+    from accounts.two_factor import backup_codes
+
+    backup_codes(manager)
+    client.force_login(superuser)
+    listing = client.get("/admin/accounts/user/").content.decode()
+    assert "set up" in listing
+
+    client.post(
+        "/admin/accounts/user/",
+        {"action": "reset_second_factor", "_selected_action": [manager.pk]},
+    )
+
+    assert not TOTPDevice.objects.filter(user=manager).exists()
+    assert not StaticToken.objects.filter(device__user=manager).exists()
+    event = AuditEvent.objects.get(action="second factor reset")
+    assert event.actor == superuser and event.target == "manuel"
+    client.logout()
+    password_login(client, "manuel")
+    assert "Scan this code" in client.get(TWO_FACTOR).content.decode()  # a new one, next login
+
+
+def test_members_of_staff_cannot_reset_anyones_second_factor(client, owner, manager, enrolled):
+    client.force_login(owner)
+
+    answer = client.post(
+        "/admin/accounts/user/",
+        {"action": "reset_second_factor", "_selected_action": [manager.pk]},
+    )
+
+    assert answer.status_code == 403
+    assert TOTPDevice.objects.filter(user=manager).exists()
