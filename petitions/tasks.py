@@ -72,13 +72,13 @@ def send_due_confirmations(self) -> int:
     petitions: dict[int, Petition] = {}
     sent = failed = after = 0
     while True:
-        batch = list(
+        rows = list(
             Signature.objects.owed_email()
             .filter(pk__gt=after)
             .only("uuid", "email", "status", "petition_id")
             .order_by("pk")[:BATCH]
         )
-        _attach_petitions(batch, petitions)
+        batch = _with_petitions(rows, petitions)
         claimed = _claim([signature.pk for signature in batch])
         if claimed:
             with get_connection() as smtp:
@@ -91,9 +91,9 @@ def send_due_confirmations(self) -> int:
                     except Exception:
                         failed += 1
                         _give_back(signature.pk, claimed[signature.pk])
-        if len(batch) < BATCH:
+        if len(rows) < BATCH:
             break
-        after = batch[-1].pk
+        after = rows[-1].pk
         if not self.request.is_eager:
             send_due_confirmations.delay()
             break
@@ -102,14 +102,19 @@ def send_due_confirmations(self) -> int:
     return sent
 
 
-def _attach_petitions(signatures: list[Signature], petitions: dict[int, Petition]) -> None:
-    """Give each signature its petition (with campaign and organisation), read once per run
-    rather than joined into every row: a run's emails are nearly all for one petition."""
+def _with_petitions(signatures: list[Signature], petitions: dict[int, Petition]) -> list:
+    """The signatures, each given its petition (with campaign and organisation), read once per
+    run rather than joined into every row: a run's emails are nearly all for one petition. (A
+    petition deleted meanwhile took its signatures with it: they are left out.)"""
     missing = {s.petition_id for s in signatures} - petitions.keys()
     if missing:
         petitions.update(Petition.objects.select_related("campaign__organisation").in_bulk(missing))
+    kept = []
     for signature in signatures:
-        signature.petition = petitions[signature.petition_id]
+        if signature.petition_id in petitions:
+            signature.petition = petitions[signature.petition_id]
+            kept.append(signature)
+    return kept
 
 
 def _claim(ids: list[int]) -> dict[int, int]:

@@ -359,3 +359,18 @@ def test_a_process_that_just_found_a_run_queued_does_not_ask_the_cache_again(pet
     )
     assert tasks.send_due_confirmations.run() == 1
     assert waited == [(signing.QUEUE_CHECK_SECONDS, None)]  # after clearing the key, before looking
+
+
+def test_a_run_reads_each_petition_once_and_skips_one_deleted_meanwhile(
+    petition, django_assert_num_queries
+):
+    signatures = [Signature(petition_id=petition.pk), Signature(petition_id=petition.pk)]
+    gone = Signature(petition_id=petition.pk + 1000)
+    known: dict = {}
+
+    with django_assert_num_queries(1):
+        kept = tasks._with_petitions([*signatures, gone], known)
+    with django_assert_num_queries(0):
+        tasks._with_petitions(signatures, known)
+
+    assert kept == signatures and kept[0].petition.campaign.organisation.name
