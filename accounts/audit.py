@@ -25,3 +25,11 @@ def record(
         target=str(target)[:200],
         detail=detail,
     )
+
+
+def network(request) -> str:
+    """What the audit log keeps of where a request came from: its network, never the address
+    (petitions/abuse.py: through TRUSTED_PROXIES, /24 or /48)."""
+    from petitions.abuse import client_ip, network_of
+
+    return network_of(client_ip(request)) if request is not None else ""

@@ -9,24 +9,18 @@ from django.dispatch import receiver
 from . import audit
 
 
-def _network(request) -> str:
-    from petitions.abuse import client_ip, network_of
-
-    return network_of(client_ip(request)) if request is not None else ""
-
-
 @receiver(user_logged_in)
 def logged_in(sender, request, user, **kwargs) -> None:
-    audit.record(user, "logged in", None, user, network=_network(request))
+    audit.record(user, "logged in", None, user, network=audit.network(request))
 
 
 @receiver(user_logged_out)
 def logged_out(sender, request, user, **kwargs) -> None:
     if user is not None:
-        audit.record(user, "logged out", None, user, network=_network(request))
+        audit.record(user, "logged out", None, user, network=audit.network(request))
 
 
 @receiver(user_login_failed)
 def login_failed(sender, credentials, request=None, **kwargs) -> None:
     username = str(credentials.get("username", ""))[:150]
-    audit.record(None, "login failed", None, username, network=_network(request))
+    audit.record(None, "login failed", None, username, network=audit.network(request))

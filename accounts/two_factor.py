@@ -74,12 +74,6 @@ def _next(request: HttpRequest) -> str:
     return reverse("admin:index")
 
 
-def _network(request: HttpRequest) -> str:
-    from petitions.abuse import client_ip, network_of
-
-    return network_of(client_ip(request))
-
-
 @never_cache
 @csrf_protect
 def second_factor(request: HttpRequest, site: admin.AdminSite) -> HttpResponse:
@@ -102,9 +96,9 @@ def _verify(request: HttpRequest, site: admin.AdminSite) -> HttpResponse:
         device = match_token(user, form.cleaned_data["code"])
         if device is not None:
             otp_login(request, device)
-            audit.record(user, "two-factor verified", None, user, network=_network(request))
+            audit.record(user, "two-factor verified", None, user, network=audit.network(request))
             return redirect(_next(request))
-        audit.record(user, "two-factor failed", None, user, network=_network(request))
+        audit.record(user, "two-factor failed", None, user, network=audit.network(request))
         form.add_error(
             "code",
             "That code is not right, or came too soon after a wrong one. Wait for the next "
@@ -126,7 +120,7 @@ def _set_up(request: HttpRequest, site: admin.AdminSite) -> HttpResponse:
             device.save(update_fields=["confirmed"])
             codes = backup_codes(user)
             otp_login(request, device)
-            audit.record(user, "two-factor set up", None, user, network=_network(request))
+            audit.record(user, "two-factor set up", None, user, network=audit.network(request))
             return _page(request, site, None, title="Keep your backup codes", codes=codes)
         form.add_error(
             "code",
