@@ -3,11 +3,10 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from petitions.models import Petition
-from petitions.views import PUBLIC_CACHE
+from petitions.views import public_cache
 
 from .models import Campaign
 
@@ -16,7 +15,7 @@ def _public_petitions() -> Prefetch:
     return Prefetch("petitions", queryset=Petition.objects.listed().order_by("-opens_at", "title"))
 
 
-@cache_control(**PUBLIC_CACHE)
+@public_cache
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     campaigns = (
@@ -25,7 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "campaigns/home.html", {"campaigns": campaigns})
 
 
-@cache_control(**PUBLIC_CACHE)
+@public_cache
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(

@@ -96,17 +96,18 @@ def network_of(address: str) -> str:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return ""
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+    if ip.version == 4:
+        return f"{ipaddress.IPv4Address(int(ip) & 0xFFFF_FF00)}/24"
+    return f"{ipaddress.IPv6Address(int(ip) >> 80 << 80)}/48"
 
 
-def held_reason(request: HttpRequest, form_data, petition_id: int) -> str:
-    """Why this signature to the petition should be held, or "" to count it normally."""
+def held_reason(ip: str, form_data, petition_id: int) -> str:
+    """Why this signature to the petition, from the client address ip (client_ip()), should be
+    held, or "" to count it normally."""
     if form_data.get(HONEYPOT):
         return "honeypot"
     address = Signature.canonical_email(form_data.get("email", ""))
     domain = address.rpartition("@")[2]
-    ip = client_ip(request)
     rule = matching_rule(ip, domain, address)
     if rule is not None:
         if rule.kind == SigningRule.Kind.ALLOW:

@@ -9,14 +9,13 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
-from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from . import charts
 from .models import Petition, Presentation
 from .views import (
-    PUBLIC_CACHE,
+    PUBLIC_CACHE_CONTROL,
     get_public_petition,
     last_presentation,
     recent_public_petition,
@@ -45,7 +44,7 @@ def public_json(data: dict, status: int = 200) -> JsonResponse:
     serving a stale copy while they fetch a fresh one."""
     response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
     response["Access-Control-Allow-Origin"] = "*"
-    patch_cache_control(response, **PUBLIC_CACHE)
+    response["Cache-Control"] = PUBLIC_CACHE_CONTROL
     return response
 
 

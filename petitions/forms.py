@@ -88,7 +88,7 @@ class SignatureForm(forms.Form):
         does (a drawn form must have its own: crispy-forms changes their widgets' classes)."""
         form = cls.__new__(cls)
         form.base_fields = {}  # nothing for BaseForm.__init__ to copy
-        forms.Form.__init__(form, data)
+        forms.Form.__init__(form, data, label_suffix="")  # not drawn: no translated colon
         form.petition = petition
         form.fields = _shared_fields(petition.campaign.organisation.name)
         return form

@@ -8,6 +8,7 @@ import enum
 import functools
 import logging
 import time
+import uuid
 from collections import defaultdict
 
 from django.conf import settings
@@ -58,19 +59,23 @@ def sign(
     if not petition.is_accepting_signatures:
         raise PetitionClosed(petition.closed_reason)
     canonical = Signature.canonical_email(email)
-    signature = Signature(
-        petition=petition,
-        name=name,
-        email=email.strip(),
-        email_canonical=canonical,
-        country=country,
-        city=city,
-        ip_network=ip_network,
-        held_reason=held_reason,
-    )
+    now = timezone.now()
+    row = {
+        "petition_id": petition.pk,
+        "uuid": uuid.uuid4(),
+        "name": name,
+        "email": email.strip(),
+        "email_canonical": canonical,
+        "country": country,
+        "city": city,
+        "created_at": now,
+        "consented_at": now,
+        "ip_network": ip_network,
+        "held_reason": held_reason,
+    }
     if held_reason == "honeypot":
-        signature.confirmations_requested = 0
-    signature_id = _insert_unless_signed(signature)
+        row["confirmations_requested"] = 0
+    signature_id = _insert_unless_signed(row)
     if held_reason == "honeypot":
         return
     if signature_id is None:
@@ -79,27 +84,30 @@ def sign(
         transaction.on_commit(queue_confirmations)
 
 
-def _insert_unless_signed(signature: Signature) -> int | None:
-    """Insert the row and return its id, or None if the address has signed this petition: one
-    statement (INSERT … ON CONFLICT DO NOTHING RETURNING), with no transaction or savepoint
-    around it, because this runs for every signature of a viral petition."""
+def _insert_unless_signed(row: dict) -> int | None:
+    """Insert the row (column values by attribute name; a field not given takes its default, as
+    Signature(**row) would) and return its id, or None if the address has signed this petition:
+    one statement (INSERT … ON CONFLICT DO NOTHING RETURNING), with no transaction or savepoint
+    around it, and no model instance built, because this runs for every signature of a viral
+    petition."""
     sql, fields = _insert_statement(connection.vendor)
     values = []
-    for field, plain in fields:
-        value = field.pre_save(signature, True)
-        if not (plain and (value is None or type(value) in (str, int))):
-            value = field.get_db_prep_save(value, connection)  # dates, the uuid
+    for field, attname, prepare in fields:
+        value = row[attname] if attname in row else field.get_default()
+        if value is not None and (prepare or type(value) not in (str, int)):
+            value = field.get_db_prep_save(value, connection)
         values.append(value)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        row = cursor.fetchone()
-    return row[0] if row else None
+        found = cursor.fetchone()
+    return found[0] if found else None
 
 
 @functools.cache
-def _insert_statement(vendor: str) -> tuple[str, list[tuple[Field, bool]]]:
-    """The INSERT for a signature, and its fields, each with whether a str, int or None goes to
-    the database driver as it is (text, numbers, the petition's id): worked out once."""
+def _insert_statement(vendor: str) -> tuple[str, list[tuple[Field, str, bool]]]:
+    """The INSERT for a signature, and its fields, each with its attribute name and whether its
+    value needs preparing for this database (dates, the uuid; not text, numbers or the petition's
+    id, which the driver takes as they are): worked out once."""
     fields = [f for f in Signature._meta.concrete_fields if not f.primary_key]
     q = connection.ops.quote_name
     sql = (
@@ -108,7 +116,7 @@ def _insert_statement(vendor: str) -> tuple[str, list[tuple[Field, bool]]]:
         f"ON CONFLICT ({q('petition_id')}, {q('email_canonical')}) DO NOTHING RETURNING {q('id')}"
     )
     plain = (CharField, IntegerField, ForeignKey)
-    return sql, [(f, isinstance(f, plain)) for f in fields]
+    return sql, [(f, f.attname, not isinstance(f, plain)) for f in fields]
 
 
 def _request_another_email(petition: Petition, canonical: str) -> int | None:
@@ -137,18 +145,18 @@ def queue_confirmations() -> None:
     A broker or cache that is down must not fail the request: the row is saved, and
     requeue_unsent_confirmations sends its email later."""
     global _run_seen_at
-    from .tasks import CONFIRMATIONS_DUE_KEY, send_due_confirmations
-
     now = time.monotonic()
     if now - _run_seen_at < QUEUE_CHECK_SECONDS:
-        if not send_due_confirmations.app.conf.task_always_eager:  # eager: it has run already
-            return
+        return
+    from .tasks import CONFIRMATIONS_DUE_KEY, send_due_confirmations
+
     try:
         if cache.add(CONFIRMATIONS_DUE_KEY, True, timeout=60):
             send_due_confirmations.apply_async(
                 countdown=settings.CONFIRMATION_BATCH_DELAY_MS / 1000
             )
-        _run_seen_at = now
+        if not send_due_confirmations.app.conf.task_always_eager:  # eager: it has run already
+            _run_seen_at = now
     except Exception:
         log.exception("could not queue confirmation emails; the periodic requeue will send them")
         try:
