@@ -112,35 +112,89 @@ _LINE_START_DOT = re.compile(rb"(?m)^\.")
 _EXPECTED = ((250,), (250, 251), (354,))
 
 
-def transmit(connection: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
-    """smtplib's sendmail() for one recipient and a message already encoded (with CRLF line
-    ends), without parsing the addresses again, and with MAIL, RCPT and DATA sent in one go when
-    the server offers PIPELINING (RFC 2920): one round trip an email instead of three before
-    the message. Raises an SMTPResponseException when the server refuses."""
-    connection.ehlo_or_helo_if_needed()
-    commands = [f"MAIL FROM:<{sender}>", f"RCPT TO:<{recipient}>", "DATA"]
-    if connection.has_extn("pipelining"):
-        connection.send("".join(command + "\r\n" for command in commands))
-        replies = [connection.getreply() for _ in commands]
-    else:
-        replies = []
-        for command, expected in zip(commands, _EXPECTED, strict=True):
-            replies.append(connection.docmd(command))
-            if replies[-1][0] not in expected:
-                break
-    for (code, message), expected in zip(replies, _EXPECTED, strict=False):  # may stop early
-        if code not in expected:
+class Transmitter:
+    """Sends messages already encoded (with CRLF line ends) over an open SMTP connection, each
+    to one recipient, as smtplib's sendmail() would, without parsing the addresses again.
+
+    When the server offers PIPELINING (RFC 2920), a message's end goes out in one write with the
+    next message's MAIL, RCPT and DATA, and their replies are read together: one round trip an
+    email, where sendmail() takes four. So whether the server took a message is known only once
+    the next one is sent, or at finish(): both return the messages settled meanwhile, as (key,
+    None) when taken or (key, the exception) when refused. Once the connection fails, every
+    message in flight and every later one is refused with that error."""
+
+    def __init__(self, connection: smtplib.SMTP) -> None:
+        self.connection = connection
+        connection.ehlo_or_helo_if_needed()
+        self.pipelining = connection.has_extn("pipelining")
+        self.in_flight: list = []  # the keys of messages sent, their outcome not read yet
+        self.settled: list[tuple] = []  # outcomes read, not yet returned
+        self.unsent_end = b""  # pipelined: the last message, sent with the next commands
+        self.broken: OSError | None = None
+
+    def send(self, key, sender: str, recipient: str, data: bytes) -> list[tuple]:
+        commands = f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode("ascii")
+        if self.broken is not None:
+            return [(key, self.broken)]
+        self.in_flight.append(key)
+        try:
+            self._send(key, commands, data)
+        except OSError as error:  # smtplib's SMTPServerDisconnected included
+            self._broke(error)
+        settled, self.settled = self.settled, []
+        return settled
+
+    def finish(self) -> list[tuple]:
+        """Send the last message's end; call it before the connection is used for anything
+        else."""
+        if self.unsent_end and self.broken is None:
             try:
+                self.connection.send(self.unsent_end)
+                self.unsent_end = b""
+                self._read_data_reply()
+            except OSError as error:
+                self._broke(error)
+        settled, self.settled = self.settled, []
+        return settled
+
+    def _send(self, key, commands: bytes, data: bytes) -> None:
+        if self.pipelining:
+            self.connection.send(self.unsent_end + commands)
+            if self.unsent_end:
+                self.unsent_end = b""
+                self._read_data_reply()
+            replies = [self.connection.getreply() for _ in _EXPECTED]
+        else:
+            replies = []
+            for command, expected in zip(commands.decode().splitlines(), _EXPECTED, strict=True):
+                replies.append(self.connection.docmd(command))
+                if replies[-1][0] not in expected:
+                    break
+        for (code, message), expected in zip(replies, _EXPECTED, strict=False):  # may stop early
+            if code not in expected:
+                self.in_flight.remove(key)
+                self.settled.append((key, smtplib.SMTPResponseException(code, message)))
                 if replies[-1][0] == 354:  # a server that took DATA all the same: end it empty
-                    connection.send(b".\r\n")
-                    connection.getreply()
-                connection.rset()
-            except smtplib.SMTPServerDisconnected:
-                pass
-            raise smtplib.SMTPResponseException(code, message)
-    if not data.endswith(b"\r\n"):
-        data += b"\r\n"
-    connection.send(_LINE_START_DOT.sub(b"..", data) + b".\r\n")
-    code, message = connection.getreply()
-    if code != 250:
-        raise smtplib.SMTPDataError(code, message)
+                    self.connection.send(b".\r\n")
+                    self.connection.getreply()
+                self.connection.rset()
+                return
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        if data.startswith(b".") or b"\n." in data:
+            data = _LINE_START_DOT.sub(b"..", data)
+        self.unsent_end = data + b".\r\n"
+        if not self.pipelining:
+            self.connection.send(self.unsent_end)
+            self.unsent_end = b""
+            self._read_data_reply()
+
+    def _read_data_reply(self) -> None:
+        code, message = self.connection.getreply()
+        key = self.in_flight.pop(0)
+        self.settled.append((key, None if code == 250 else smtplib.SMTPDataError(code, message)))
+
+    def _broke(self, error: OSError) -> None:
+        self.broken, self.unsent_end = error, b""
+        self.settled.extend((key, error) for key in self.in_flight)
+        self.in_flight = []

@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts import audit
 
 from . import counting, documents, exports, signing
-from .emails import Composer, templated_email, transmit
+from .emails import Composer, Transmitter, templated_email
 from .models import Export, Petition, Presentation, Signature, private_storage
 from .tokens import make_token
 
@@ -82,15 +82,13 @@ def send_due_confirmations(self) -> int:
         claimed = _claim([signature.pk for signature in batch])
         if claimed:
             with get_connection() as smtp:
-                for signature in batch:
-                    if signature.pk not in claimed:
-                        continue  # another run has it
-                    try:
-                        _send(signature, composer, smtp)
-                        sent += 1
-                    except Exception:
-                        failed += 1
-                        _give_back(signature.pk, claimed[signature.pk])
+                outcomes = _send_claimed(batch, claimed, composer, smtp)
+            for signature_id, error in outcomes:
+                if error is None:
+                    sent += 1
+                else:
+                    failed += 1
+                    _give_back(signature_id, claimed[signature_id])
         if len(rows) < BATCH:
             break
         after = rows[-1].pk
@@ -142,15 +140,32 @@ def _give_back(signature_id: int, claimed: int) -> None:
     log.warning("confirmation email for signature %s failed; will retry", signature_id)
 
 
-def _send(signature: Signature, composer: Composer, smtp) -> None:
-    """Send over an open SMTP connection the bytes composed once per petition, or the ordinary
-    way for other mail backends (files, the tests' outbox)."""
+def _send_claimed(batch: list[Signature], claimed: dict, composer: Composer, smtp) -> list:
+    """Send each claimed signature of the batch its email over the open connection; return
+    (signature id, None or the exception that stopped its email) for each. Over SMTP, the bytes
+    composed once per petition, pipelined (emails.Transmitter); for other mail backends (files,
+    the tests' outbox), or a message that wire() cannot compose, the ordinary way."""
+    transmitter = None
     if isinstance(smtp, SMTPBackend) and smtp.connection is not None:
-        wire = _message(signature, composer, wire=True)
-        if wire is not None:
-            transmit(smtp.connection, *wire)
-            return
-    _message(signature, composer, smtp).send()
+        transmitter = Transmitter(smtp.connection)
+    outcomes = []
+    for signature in batch:
+        if signature.pk not in claimed:
+            continue  # another run has it
+        try:
+            wire = _message(signature, composer, wire=True) if transmitter else None
+            if wire is not None:
+                outcomes += transmitter.send(signature.pk, *wire)
+                continue
+            if transmitter:
+                outcomes += transmitter.finish()  # the connection is used otherwise next
+            _message(signature, composer, smtp).send()
+            outcomes.append((signature.pk, None))
+        except Exception as error:
+            outcomes.append((signature.pk, error))
+    if transmitter:
+        outcomes += transmitter.finish()
+    return outcomes
 
 
 def _message(signature: Signature, composer: Composer, smtp=None, *, wire: bool = False):

@@ -290,8 +290,8 @@ def smtp_server():
 
 
 @pytest.mark.parametrize("pipelining", [True, False])
-def test_transmit_sends_the_message_as_it_is_pipelined_or_not(smtp_server, pipelining):
-    from petitions.emails import transmit
+def test_the_transmitter_sends_messages_as_they_are_pipelined_or_not(smtp_server, pipelining):
+    from petitions.emails import Transmitter
 
     smtp_server.pipelining = pipelining
     message = b"Subject: test\r\n\r\n.a line that starts with a dot\r\n..and two\r\nlast"
@@ -299,24 +299,80 @@ def test_transmit_sends_the_message_as_it_is_pipelined_or_not(smtp_server, pipel
         writes = []
         real_send = connection.send
         connection.send = lambda data: writes.append(data) or real_send(data)
-        transmit(connection, "from@example.org", "to@example.org", message)
-        # after a refused recipient, nothing is sent and the connection stays usable
-        with pytest.raises(smtplib.SMTPResponseException) as refused:
-            transmit(connection, "from@example.org", "refused@example.org", b"Subject: no\r\n")
-        transmit(connection, "from@example.org", "again@example.org", message)
+        transmitter = Transmitter(connection)
+        outcomes = [
+            *transmitter.send(1, "from@example.org", "to@example.org", message),
+            # after a refused recipient, nothing is sent and the connection stays usable
+            *transmitter.send(2, "from@example.org", "refused@example.org", b"Subject: no\r\n"),
+            *transmitter.send(3, "from@example.org", "again@example.org", message),
+            *transmitter.send(4, "from@example.org", "last@example.org", b"Subject: 4\r\n"),
+        ]
+        if pipelining:  # the last message's end is still to go
+            assert [key for key, _ in outcomes] == [1, 2, 3]
+        outcomes += transmitter.finish()
 
-    assert refused.value.smtp_code == 550
+    assert sorted(key for key, error in outcomes if error is None) == [1, 3, 4]
+    (refused,) = [error for key, error in outcomes if key == 2]
+    assert isinstance(refused, smtplib.SMTPResponseException) and refused.smtp_code == 550
     assert smtp_server.received == [
         (["to@example.org"], message + b"\r\n"),
         (["again@example.org"], message + b"\r\n"),
+        (["last@example.org"], b"Subject: 4\r\n"),
     ]
-    body = next(n for n, data in enumerate(writes) if isinstance(data, bytes))
-    assert writes[body].endswith(b"\r\n...and two\r\nlast\r\n.\r\n")  # dots stuffed
-    commands = [data for data in writes[:body] if not data.lower().startswith("ehlo")]
-    if pipelining:  # MAIL, RCPT and DATA in one write, then the message
-        assert len(commands) == 1 and commands[0].count("\r\n") == 3
-    else:
-        assert len(commands) == 3
+    stuffed = b"\r\n...and two\r\nlast\r\n.\r\n"
+    sent = [data if isinstance(data, bytes) else data.encode() for data in writes]
+    sent = [data for data in sent if not data.lower().startswith((b"ehlo", b"rset", b"quit"))]
+    if pipelining:  # one write an email: its commands, with the end of the one before
+        assert sent[0] == b"MAIL FROM:<from@example.org>\r\nRCPT TO:<to@example.org>\r\nDATA\r\n"
+        assert stuffed + b"MAIL FROM:<from@example.org>\r\nRCPT TO:<refused" in sent[1]
+        assert sent[3].startswith(b"Subject: test") and stuffed + b"MAIL FROM" in sent[3]
+        assert sent[4] == b"Subject: 4\r\n.\r\n"
+        assert len(sent) == 5
+    else:  # MAIL, RCPT and DATA each on its own, then the message
+        assert sent[3].endswith(stuffed) and len(sent) == 4 + 2 + 4 + 4
+
+
+def test_a_lost_connection_fails_every_message_in_flight_and_after(smtp_server):
+    import socket
+
+    from petitions.emails import Transmitter
+
+    smtp_server.pipelining = True
+    with smtplib.SMTP("127.0.0.1", smtp_server.port) as connection:
+        transmitter = Transmitter(connection)
+        first = transmitter.send(1, "from@example.org", "to@example.org", b"Subject: 1\r\n")
+        connection.sock.shutdown(socket.SHUT_RDWR)  # the connection is lost
+        outcomes = [
+            *first,
+            *transmitter.send(2, "from@example.org", "to@example.org", b"Subject: 2\r\n"),
+            *transmitter.send(3, "from@example.org", "to@example.org", b"Subject: 3\r\n"),
+            *transmitter.finish(),
+        ]
+
+    assert sorted(key for key, _ in outcomes) == [1, 2, 3]
+    assert all(isinstance(error, OSError) for _, error in outcomes)
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_over_smtp_a_refused_address_is_given_back_and_the_others_sent(
+    petition, settings, smtp_server, pipelining
+):
+    smtp_server.pipelining = pipelining
+    smtp_server.received = []
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_server.port
+    for address in ["first@example.org", "refused@example.org", "last@example.org"]:
+        make_signature(petition, email=address)
+
+    result = tasks.send_due_confirmations.apply()
+
+    assert isinstance(result.result, smtplib.SMTPException)  # retried later, for one only
+    assert sorted(rcpt[0] for rcpt, _ in smtp_server.received) == [
+        "first@example.org",
+        "last@example.org",
+    ]
+    sent = dict(Signature.objects.values_list("email", "confirmations_sent"))
+    assert sent == {"first@example.org": 1, "refused@example.org": 0, "last@example.org": 1}
 
 
 def test_plain_addresses_go_into_headers_as_they_are():
