@@ -10,11 +10,12 @@ import logging
 import time
 import uuid
 from collections import defaultdict
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import CharField, F, Field, ForeignKey, IntegerField, QuerySet
+from django.db.models import F, Field, QuerySet
 from django.utils import timezone
 
 from . import counting
@@ -90,11 +91,11 @@ def _insert_unless_signed(row: dict) -> int | None:
     one statement (INSERT … ON CONFLICT DO NOTHING RETURNING), with no transaction or savepoint
     around it, and no model instance built, because this runs for every signature of a viral
     petition."""
-    sql, fields = _insert_statement(connection.vendor)
+    sql, fields, as_they_are = _insert_statement(connection.vendor)
     values = []
-    for field, attname, prepare in fields:
+    for field, attname in fields:
         value = row[attname] if attname in row else field.get_default()
-        if value is not None and (prepare or type(value) not in (str, int)):
+        if value is not None and type(value) not in as_they_are:
             value = field.get_db_prep_save(value, connection)
         values.append(value)
     with connection.cursor() as cursor:
@@ -104,10 +105,10 @@ def _insert_unless_signed(row: dict) -> int | None:
 
 
 @functools.cache
-def _insert_statement(vendor: str) -> tuple[str, list[tuple[Field, str, bool]]]:
-    """The INSERT for a signature, and its fields, each with its attribute name and whether its
-    value needs preparing for this database (dates, the uuid; not text, numbers or the petition's
-    id, which the driver takes as they are): worked out once."""
+def _insert_statement(vendor: str) -> tuple[str, list[tuple[Field, str]], tuple[type, ...]]:
+    """The INSERT for a signature, its fields with their attribute names, and the types of value
+    that this database's driver takes as they are (Django's preparing would give them back
+    unchanged: text and numbers, and on PostgreSQL aware datetimes and uuids): worked out once."""
     fields = [f for f in Signature._meta.concrete_fields if not f.primary_key]
     q = connection.ops.quote_name
     sql = (
@@ -115,8 +116,8 @@ def _insert_statement(vendor: str) -> tuple[str, list[tuple[Field, str, bool]]]:
         f"VALUES ({', '.join(['%s'] * len(fields))}) "
         f"ON CONFLICT ({q('petition_id')}, {q('email_canonical')}) DO NOTHING RETURNING {q('id')}"
     )
-    plain = (CharField, IntegerField, ForeignKey)
-    return sql, [(f, f.attname, not isinstance(f, plain)) for f in fields]
+    as_they_are = (str, int, datetime, uuid.UUID) if vendor == "postgresql" else (str, int)
+    return sql, [(f, f.attname) for f in fields], as_they_are
 
 
 def _request_another_email(petition: Petition, canonical: str) -> int | None:
