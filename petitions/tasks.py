@@ -81,9 +81,7 @@ def send_due_confirmations(self) -> int:
         batch = _with_petitions(rows, petitions)
         claimed = _claim([signature.pk for signature in batch])
         if claimed:
-            with get_connection() as smtp:
-                outcomes = _send_claimed(batch, claimed, composer, smtp)
-            for signature_id, error in outcomes:
+            for signature_id, error in _send_claimed(batch, claimed, composer):
                 if error is None:
                     sent += 1
                 else:
@@ -140,31 +138,37 @@ def _give_back(signature_id: int, claimed: int) -> None:
     log.warning("confirmation email for signature %s failed; will retry", signature_id)
 
 
-def _send_claimed(batch: list[Signature], claimed: dict, composer: Composer, smtp) -> list:
-    """Send each claimed signature of the batch its email over the open connection; return
-    (signature id, None or the exception that stopped its email) for each. Over SMTP, the bytes
-    composed once per petition, pipelined (emails.Transmitter); for other mail backends (files,
-    the tests' outbox), or a message that wire() cannot compose, the ordinary way."""
-    transmitter = None
-    if isinstance(smtp, SMTPBackend) and smtp.connection is not None:
-        transmitter = Transmitter(smtp.connection)
+def _send_claimed(batch: list[Signature], claimed: dict, composer: Composer) -> list:
+    """Send each claimed signature of the batch its email over one connection; return (signature
+    id, None or the exception that stopped its email) for every claimed one, whatever fails (a
+    connection that cannot be opened fails them all). Over SMTP, the bytes composed once per
+    petition, pipelined (emails.Transmitter); for other mail backends (files, the tests'
+    outbox), or a message that wire() cannot compose, the ordinary way."""
     outcomes = []
-    for signature in batch:
-        if signature.pk not in claimed:
-            continue  # another run has it
-        try:
-            wire = _message(signature, composer, wire=True) if transmitter else None
-            if wire is not None:
-                outcomes += transmitter.send(signature.pk, *wire)
-                continue
+    try:
+        with get_connection() as smtp:
+            transmitter = None
+            if isinstance(smtp, SMTPBackend) and smtp.connection is not None:
+                transmitter = Transmitter(smtp.connection)
+            for signature in batch:
+                if signature.pk not in claimed:
+                    continue  # another run has it
+                try:
+                    wire = _message(signature, composer, wire=True) if transmitter else None
+                    if wire is not None:
+                        outcomes += transmitter.send(signature.pk, *wire)
+                        continue
+                    if transmitter:
+                        outcomes += transmitter.finish()  # the connection is used otherwise next
+                    _message(signature, composer, smtp).send()
+                    outcomes.append((signature.pk, None))
+                except Exception as error:
+                    outcomes.append((signature.pk, error))
             if transmitter:
-                outcomes += transmitter.finish()  # the connection is used otherwise next
-            _message(signature, composer, smtp).send()
-            outcomes.append((signature.pk, None))
-        except Exception as error:
-            outcomes.append((signature.pk, error))
-    if transmitter:
-        outcomes += transmitter.finish()
+                outcomes += transmitter.finish()
+    except Exception as error:  # opening, greeting or closing the connection
+        settled = {signature_id for signature_id, _ in outcomes}
+        outcomes += [(pk, error) for pk in claimed if pk not in settled]
     return outcomes
 
 

@@ -375,6 +375,23 @@ def test_over_smtp_a_refused_address_is_given_back_and_the_others_sent(
     assert sent == {"first@example.org": 1, "refused@example.org": 0, "last@example.org": 1}
 
 
+def test_a_mail_server_that_cannot_be_reached_gets_every_claim_given_back(petition, settings):
+    import socket
+
+    with socket.socket() as probe:  # a port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    for n in range(3):
+        make_signature(petition, email=f"s{n}@example.org")
+
+    result = tasks.send_due_confirmations.apply()
+
+    assert isinstance(result.result, OSError)  # retried later
+    assert Signature.objects.owed_email().count() == 3  # none of them lost
+
+
 def test_plain_addresses_go_into_headers_as_they_are():
     from django.core.mail.message import sanitize_address
 
