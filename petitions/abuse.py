@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
-import time
 
 from disposable_email_domains import blocklist as disposable_domains
 from django.conf import settings
@@ -32,6 +31,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
+
+from config.cache import remembered
 
 from .models import Signature, SigningLimit, SigningRule
 
@@ -165,15 +166,14 @@ _memos: dict[str, tuple[float, list]] = {}
 def _remembered(key: str, load) -> list:
     """load()'s answer, kept in the cache for a minute and by this process for
     RULES_MEMO_SECONDS; forget_rules() drops both."""
-    now = time.monotonic()
-    memo = _memos.get(key)
-    if memo is not None and now - memo[0] < RULES_MEMO_SECONDS:
-        return memo[1]
+    return remembered(_memos, key, RULES_MEMO_SECONDS, lambda: _cached(key, load))
+
+
+def _cached(key: str, load) -> list:
     found = cache.get(key)
     if found is None:
         found = load()
         cache.set(key, found, 60)
-    _memos[key] = (now, found)
     return found
 
 
