@@ -166,15 +166,7 @@ _memos: dict[str, tuple[float, list]] = {}
 def _remembered(key: str, load) -> list:
     """load()'s answer, kept in the cache for a minute and by this process for
     RULES_MEMO_SECONDS; forget_rules() drops both."""
-    return remembered(_memos, key, RULES_MEMO_SECONDS, lambda: _cached(key, load))
-
-
-def _cached(key: str, load) -> list:
-    found = cache.get(key)
-    if found is None:
-        found = load()
-        cache.set(key, found, 60)
-    return found
+    return remembered(_memos, key, RULES_MEMO_SECONDS, lambda: cache.get_or_set(key, load, 60))
 
 
 def rules() -> list[tuple[SigningRule, object]]:

@@ -125,18 +125,16 @@ def _page_bytes(key: str, petition: Petition) -> bytes:
     """The page for this key: as this process fetched it at most PETITION_MEMO_SECONDS ago (a
     viral petition's page views would each fetch 18 KB from the cache otherwise), else from the
     cache, else rendered and kept there for PAGE_CACHE_SECONDS."""
-    return remembered(
-        _pages, key, settings.PETITION_MEMO_SECONDS, lambda: _cached_page(key, petition), 100
-    )
+
+    def fetch() -> bytes:
+        return cache.get_or_set(key, lambda: _rendered_page(petition), settings.PAGE_CACHE_SECONDS)
+
+    return remembered(_pages, key, settings.PETITION_MEMO_SECONDS, fetch, 100)
 
 
-def _cached_page(key: str, petition: Petition) -> bytes:
-    page = cache.get(key)
-    if page is None:
-        context = _page_context(petition, SignatureForm(petition=petition))
-        page = render_to_string("petitions/detail.html", context).encode()
-        cache.set(key, page, settings.PAGE_CACHE_SECONDS)
-    return page
+def _rendered_page(petition: Petition) -> bytes:
+    context = _page_context(petition, SignatureForm(petition=petition))
+    return render_to_string("petitions/detail.html", context).encode()
 
 
 def refuse_cross_site(view):
