@@ -130,7 +130,7 @@ class Run:
 
     @classmethod
     def merged(cls, rounds: list[Run]) -> Run:
-        """Rounds of equal length as one run: the mean rate and median, the worst p99."""
+        """Rounds of equal length as one run: the mean rate and p50, the worst p99."""
         codes: dict[str, int] = {}
         for one in rounds:
             for code, n in one.codes.items():
@@ -472,7 +472,8 @@ def main() -> int:
                             ("by hour", hours)]:  # fmt: skip
             if kept != rows:
                 failures.append(f"{label}: kept {kept} but {rows} confirmed rows")
-        while Signature.objects.owed_email().exists() and time.monotonic() < deadline + 30:
+        deadline = time.monotonic() + 30  # every signature's email sent
+        while Signature.objects.owed_email().exists() and time.monotonic() < deadline:
             time.sleep(0.5)
         for run in runs:
             if run.errors:

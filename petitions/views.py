@@ -103,6 +103,7 @@ def _page_context(petition: Petition, form: SignatureForm) -> dict:
 
 
 @require_GET
+@public_cache
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The same bytes for every visitor, so that the page can be cached here and by browsers and
     proxies while a petition goes viral: the sign form carries no CSRF token (see
@@ -113,9 +114,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         f"petition-page:{petition.pk}:{petition.updated_at.timestamp()}:{petition.total_count}:"
         f"{petition.is_accepting_signatures}"
     )
-    response = HttpResponse(_page_bytes(key, petition))
-    response["Cache-Control"] = PUBLIC_CACHE_CONTROL
-    return response
+    return HttpResponse(_page_bytes(key, petition))
 
 
 _pages: dict[str, tuple[float, bytes]] = {}
@@ -288,11 +287,10 @@ def paper_sheet(request: HttpRequest, slug: str) -> HttpResponse:
 
 @xframe_options_exempt
 @require_GET
+@public_cache
 def embed(request: HttpRequest, slug: str) -> HttpResponse:
     """A small card partner sites show in an iframe: title, live count, progress and a link to
     sign here. It sets no cookie and may be framed by any site."""
     petition = get_public_petition(slug)
     sign_url = settings.SITE_URL + petition.get_absolute_url()
-    response = render(request, "petitions/embed.html", {"petition": petition, "sign_url": sign_url})
-    response["Cache-Control"] = PUBLIC_CACHE_CONTROL
-    return response
+    return render(request, "petitions/embed.html", {"petition": petition, "sign_url": sign_url})
