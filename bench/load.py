@@ -444,12 +444,14 @@ def main() -> int:
         connection.close()
         sampler = LagSampler(petition.pk)
         sampler.start()
+        cpu_before = cpu_seconds(groups)
         started = time.monotonic()
         runs.append(wrk("confirm POST", "/confirm/", LUA_POST_LINKS % {
             "file": paths.name, "threads": 1, "cookie": cookie, "token": token}, 32))  # fmt: skip
         elapsed = time.monotonic() - started
         confirmed_rows = Signature.objects.filter(petition=petition, status="confirmed").count()
         confirm_rate = confirmed_rows / elapsed
+        cpu_confirm = {k: v - cpu_before[k] for k, v in cpu_seconds(groups).items()}
         time.sleep(3)  # the last fold comes an interval after the last confirmation
         sampler.running = False
         sampler.join()
@@ -503,14 +505,15 @@ def main() -> int:
         elif run.name == "petition page GET":
             note = "target 1,500/s"
         print(f"{run.name:22} {run.rate:>8,.0f} {run.p50_ms:>8.1f} {run.p99_ms:>8.1f}  {note}")
-    print(
-        "\nCPU per request, bare view: "
-        + ", ".join(f"{k} {v * 1000 / max(bare_requests, 1):.2f} ms" for k, v in cpu_bare.items())
-    )
-    print(
-        "CPU per signature, sign phase: "
-        + ", ".join(f"{k} {v * 1000 / max(signed_rows, 1):.2f} ms" for k, v in cpu_sign.items())
-    )
+    print()
+    per = [
+        ("request, bare view", cpu_bare, bare_requests),
+        ("signature, sign phase", cpu_sign, signed_rows),
+        ("confirmation, confirm phase", cpu_confirm, confirmed_rows),
+    ]
+    for label, cpu, n in per:
+        shares = ", ".join(f"{k} {v * 1000 / max(n, 1):.2f} ms" for k, v in cpu.items())
+        print(f"CPU per {label}: {shares}")
     if lags:
         print(f"\ncounter lag while confirming: p50 {statistics.median(lags):.2f} s, "
               f"max {max(lags):.2f} s (target under 2 s), {len(lags)} samples")  # fmt: skip

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from petitions.models import Petition, Signature
 from petitions.tokens import make_token
@@ -90,6 +96,12 @@ def test_an_unknown_signature_is_a_404(client, db):
     assert client.get(url).status_code == 404
 
 
+def test_an_unknown_signature_with_a_token_of_its_own_is_a_404(client, db):
+    unknown = uuid.uuid4()
+
+    assert client.post(f"/confirm/{unknown}/{make_token(unknown)}/").status_code == 404
+
+
 def test_a_malformed_uuid_is_a_404(client, db):
     assert client.get("/confirm/not-a-uuid/abc/").status_code == 404
 
@@ -116,6 +128,27 @@ def test_a_signature_is_not_counted_once_the_petition_has_closed(client, pending
     assert count(petition) == 0
 
 
+@pytest.mark.parametrize(
+    ("opens_in", "closes_in", "counted"),
+    [(None, timedelta(hours=1), True), (None, -timedelta(seconds=1), False),
+     (timedelta(hours=1), None, False), (-timedelta(days=1), timedelta(days=1), True)],
+)  # fmt: skip
+def test_a_signature_counts_only_between_the_petitions_opening_and_closing_times(
+    client, pending, petition, opens_in, closes_in, counted
+):
+    now = timezone.now()
+    petition.opens_at = now + opens_in if opens_in else None
+    petition.closes_at = now + closes_in if closes_in else None
+    petition.save()
+
+    response = client.post(confirm_url(pending))
+
+    assert response.status_code == (302 if counted else 409)
+    assert count(petition) == (1 if counted else 0)
+    pending.refresh_from_db()
+    assert pending.status == (Signature.Status.CONFIRMED if counted else Signature.Status.PENDING)
+
+
 @pytest.mark.parametrize("status", [Signature.Status.INVALIDATED, Signature.Status.WITHDRAWN])
 def test_a_removed_signature_cannot_be_confirmed(client, petition, status):
     signature = make_signature(petition, status=status)
@@ -124,3 +157,18 @@ def test_a_removed_signature_cannot_be_confirmed(client, petition, status):
 
     assert response.status_code == 409
     assert count(petition) == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's query plan")
+def test_confirming_reads_the_signature_by_its_key_not_every_pending_one(client, petition):
+    signatures = [make_signature(petition, f"p{n}@example.org") for n in range(200)]
+    with CaptureQueriesContext(connection) as queries:
+        client.post(confirm_url(signatures[100]))
+    (update,) = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "petitions_signature"')]
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {update}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Index Scan using petitions_signature_pkey on petitions_signature" in plan
+    assert "petitions_s_petitio" not in plan  # the (petition, status, verified_at) index
