@@ -52,10 +52,7 @@ class OrganisationScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        readable = roles.organisations_where(request.user, self.read_roles)
-        return queryset.filter(**{f"{self.organisation_path}__in": readable})
+        return roles.scope(queryset, request.user, self.read_roles, self.organisation_path)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if not request.user.is_superuser:

@@ -60,6 +60,14 @@ def organisations_where(user, allowed: frozenset[str]) -> list[int]:
     return [org for org, role in roles(user).items() if role in allowed]
 
 
+def scope(queryset, user, allowed: frozenset[str], path: str = "organisation"):
+    """The queryset's objects in organisations where the user's role is one of `allowed`
+    (found through `path`); every object for superusers, none for anyone without a role."""
+    if _superuser(user):
+        return queryset
+    return queryset.filter(**{f"{path}__in": organisations_where(user, allowed)})
+
+
 def organisation_id_of(obj, path: str) -> int | None:
     """Follow a lookup such as "petition__campaign__organisation" to the organisation's id
     ("id": the object is the organisation)."""

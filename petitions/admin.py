@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 from django import forms
@@ -9,6 +8,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Case, F, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from accounts import audit, roles
 from accounts.admin import OrganisationScopedAdmin, ReadOnlyAdmin, ScopedInline
 
-from . import charts, delivery, documents, exports, signing
+from . import charts, delivery, documents, exports, moderation
 from .access import can_present, can_see_emails, get_petition_for_staff, staff_role
 from .models import (
     Demand,
@@ -141,21 +141,6 @@ class PetitionAdmin(OrganisationScopedAdmin):
         if obj.status in Petition.UNPUBLISHED:
             return reverse("petitions:preview", args=[obj.slug])
         return obj.get_absolute_url()
-
-    # The counts are kept by signing and delivery with UPDATE … + 1; saving the form's copy of
-    # them would undo confirmations made while the form was open.
-    COUNTS = ("signature_count", "paper_count")
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            return super().save_model(request, obj, form, change)
-        obj.save(
-            update_fields=[
-                f.name
-                for f in Petition._meta.concrete_fields
-                if not f.primary_key and f.name not in self.COUNTS
-            ]
-        )
 
     def get_prepopulated_fields(self, request, obj=None):
         return {} if _presented(obj) else super().get_prepopulated_fields(request, obj)
@@ -494,10 +479,16 @@ class HeldFilter(admin.SimpleListFilter):
 
 @admin.register(Signature)
 class SignatureAdmin(OrganisationScopedAdmin):
+    """Signatures are evidence: nobody adds, edits or deletes one here. Staff change a
+    signature's status through the actions (petitions/moderation.py, which decides what each
+    role may change). A signer's address and network (Signature.PRIVATE_FIELDS) are shown,
+    searched and offered only where the user's role in that signature's organisation allows it:
+    a list spanning organisations shows each row as its organisation allows."""
+
     organisation_path = "petition__campaign__organisation"
     list_display = [
         "name",
-        "email",
+        "address",
         "petition",
         "country",
         "city",
@@ -514,12 +505,12 @@ class SignatureAdmin(OrganisationScopedAdmin):
         "verified_at",
         ("petition", admin.RelatedOnlyFieldListFilter),
     ]
-    # An address, a domain ("@gmail.com") or the start of a network ("203.0.113.").
+    # A name; and where the role allows, an address, a domain ("@gmail.com") or the start of a
+    # network ("203.0.113.").
     search_fields = ["name", "email", "ip_network"]
     date_hierarchy = "created_at"
     list_select_related = ["petition"]
     show_full_result_count = False
-    # What a supporter submitted is evidence; staff change a signature's status, not its content.
     readonly_fields = [
         "petition",
         "uuid",
@@ -538,103 +529,147 @@ class SignatureAdmin(OrganisationScopedAdmin):
         "status",
         "held_reason",
         "ip_network",
+        "erased_at",
     ]
-    actions = ["invalidate", "withdraw", "restore", "release", "resend"]
-    EMAIL_FIELDS = ("email", "email_canonical")
+    actions = ["invalidate", "withdraw", "restore", "release", "resend", "erase"]
 
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_erase_permission(self, request) -> bool:
+        return roles.may(request.user, roles.ADMINISTER)
+
+    def _email_organisations(self, request) -> set[int] | None:
+        """The organisations whose signers' addresses the user may see; None: all of them."""
+        if request.user.is_superuser:
+            return None
+        return {org for org, role in roles.roles(request.user).items() if can_see_emails(role)}
+
     def _sees_emails(self, request, obj=None) -> bool:
-        """Viewers never see signers' addresses; a list spanning organisations shows them only
-        if the user may see them in every one."""
-        user = request.user
-        if user.is_superuser:
+        visible = self._email_organisations(request)
+        if visible is None:
             return True
         if obj is not None:
-            return can_see_emails(roles.role_in(user, obj.petition.campaign.organisation_id))
-        readable = roles.organisations_where(user, roles.READ)
-        return bool(readable) and all(can_see_emails(roles.roles(user)[o]) for o in readable)
+            return obj.petition.campaign.organisation_id in visible
+        return bool(visible)
+
+    def get_queryset(self, request):
+        """Each row carries the address as this user may see it ("" where not)."""
+        queryset = super().get_queryset(request)
+        visible = self._email_organisations(request)
+        if visible is None:
+            return queryset.annotate(shown_email=F("email"))
+        return queryset.annotate(
+            shown_email=Case(
+                When(**{f"{self.organisation_path}__in": visible}, then=F("email")),
+                default=Value(""),
+                output_field=models.CharField(),
+            )
+        )
+
+    @admin.display(description="email", ordering="shown_email")
+    def address(self, signature: Signature) -> str:
+        return signature.shown_email or "—"
 
     def get_list_display(self, request):
         shown = super().get_list_display(request)
-        return shown if self._sees_emails(request) else [f for f in shown if f != "email"]
+        if self._sees_emails(request):
+            return shown
+        return [f for f in shown if f != "address"]
 
     def get_search_fields(self, request):
         fields = super().get_search_fields(request)
         if self._sees_emails(request):
             return fields
-        return [f for f in fields if f not in ("email", "ip_network")]
+        return [f for f in fields if f not in Signature.PRIVATE_FIELDS]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Names are searched everywhere the user reads signatures; addresses and networks only
+        in organisations where the user may see them."""
+        visible = self._email_organisations(request)
+        if visible is None or not search_term.strip():
+            return super().get_search_results(request, queryset, search_term)
+        by_name = queryset.filter(name__icontains=search_term.strip())
+        if not visible:
+            return by_name, False
+        private, _ = super().get_search_results(
+            request,
+            queryset.filter(**{f"{self.organisation_path}__in": visible}),
+            search_term,
+        )
+        return by_name | private, False
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
         if self._sees_emails(request, obj):
             return fields
-        return [f for f in fields if f not in self.EMAIL_FIELDS]
+        return [f for f in fields if f not in Signature.PRIVATE_FIELDS]
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
         if self._sees_emails(request, obj):
             return fields
-        return [f for f in fields if f not in self.EMAIL_FIELDS]
+        return [f for f in fields if f not in Signature.PRIVATE_FIELDS]
 
     @admin.action(
         description="Invalidate selected signatures (they stop counting)", permissions=["change"]
     )
     def invalidate(self, request, queryset):
-        return self._change(request, queryset, signing.invalidate_signatures, "invalidated")
+        return self._change(request, queryset, moderation.invalidate_signatures, "invalidated")
 
     @admin.action(
         description="Withdraw selected signatures at the signer's request (they stop counting)",
         permissions=["change"],
     )
     def withdraw(self, request, queryset):
-        return self._change(request, queryset, signing.withdraw_signatures, "withdrawn")
+        return self._change(request, queryset, moderation.withdraw_signatures, "withdrawn")
 
     @admin.action(
         description="Release selected held signatures (confirmed ones start counting)",
         permissions=["change"],
     )
     def release(self, request, queryset):
-        return self._change(request, queryset, signing.release_signatures, "released")
+        return self._change(request, queryset, moderation.release_signatures, "released")
 
     @admin.action(
         description="Restore selected invalidated or withdrawn signatures", permissions=["change"]
     )
     def restore(self, request, queryset):
-        return self._change(request, queryset, signing.restore_signatures, "restored")
+        return self._change(request, queryset, moderation.restore_signatures, "restored")
 
     @admin.action(
         description="Resend the confirmation email to selected pending signatures (capped)",
         permissions=["change"],
     )
     def resend(self, request, queryset):
-        return self._change(request, queryset, signing.resend_confirmations, "sent again")
+        return self._change(request, queryset, moderation.resend_confirmations, "sent again")
 
-    def _change(self, request, queryset, change, done: str):
+    @admin.action(
+        description="Erase the signers' personal data at their request (they still count)",
+        permissions=["erase"],
+    )
+    def erase(self, request, queryset):
+        return self._change(request, queryset, moderation.erase_signers, "erased", roles.ADMINISTER)
+
+    def _change(self, request, queryset, change, done: str, allowed=roles.WRITE):
         """Count what matches first: a page says how many signatures, in which states and on
-        which petitions, the action would touch; only its button applies the change (the counts
-        follow it), which is recorded per petition."""
+        which petitions, the action would touch, and how many of the selection it leaves out
+        (other organisations' where the role does not allow it, presented petitions'); only its
+        button applies the change, which the counts follow and the audit log records."""
+        selected = queryset.count()
+        queryset = queryset.where_role(request.user, allowed)
         if request.POST.get("confirmed") != "yes":
-            return self._count_first(request, queryset, done)
-        selected = Counter(queryset.values_list("petition_id", flat=True))
-        changed = change(queryset)
-        for petition in Petition.objects.filter(pk__in=selected).select_related(
-            "campaign__organisation"
-        ):
-            audit.record(
-                request.user,
-                f"signatures {done}",
-                petition.campaign.organisation,
-                petition,
-                selected=selected[petition.pk],
-            )
+            return self._count_first(request, queryset, done, selected)
+        changed = change(queryset, by=request.user)
         self.message_user(
             request, f"{changed} signature(s) {done}; counts updated.", messages.SUCCESS
         )
         return None
 
-    def _count_first(self, request, queryset, done: str) -> TemplateResponse:
+    def _count_first(self, request, queryset, done: str, selected: int) -> TemplateResponse:
         by_status = dict(queryset.order_by().values_list("status").annotate(n=models.Count("pk")))
         petitions = (
             queryset.order_by()
@@ -642,12 +677,17 @@ class SignatureAdmin(OrganisationScopedAdmin):
             .annotate(n=models.Count("pk"))
             .order_by("-n")
         )
+        total = sum(by_status.values())
         context = {
             **self.admin_site.each_context(request),
             "title": f"Signatures to be {done}",
             "opts": self.model._meta,
             "done": done,
-            "total": sum(by_status.values()),
+            "total": total,
+            "left_out": selected - total,
+            "presented": 0
+            if done == "erased"
+            else queryset.filter(petition__presentations__isnull=False).distinct().count(),
             "by_status": [
                 (Signature.Status(status).label, n) for status, n in sorted(by_status.items())
             ],

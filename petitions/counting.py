@@ -16,25 +16,28 @@ worker busy with emails. The process that folds also queues a fold_counts task f
 later, for the tallies of the last confirmations of a burst, and beat runs fold_all() every 10 s
 for anything a lost task left behind.
 
-Writers of tallies hold the petition's counting lock shared; rebuild() and presenting hold it
-exclusively, so that no tally is written while they read the rows. On PostgreSQL it is an
-advisory transaction lock; SQLite runs one write transaction at a time anyway.
+Writers of tallies hold the petition's counting lock shared; presenting holds it exclusively,
+so that no tally is written while it closes signing and seals the counts. On PostgreSQL it is an
+advisory transaction lock; SQLite runs one write transaction at a time anyway. rebuild() takes no
+counting lock: it compares the rows with the kept counts in one snapshot and adds the difference.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F
 from django.db.models.functions import TruncHour
+from django.utils import timezone
 
-from .models import CountryCount, HourlyCount, Petition, Tally
+from .models import CountryCount, HourlyCount, Petition, Signature, Tally
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +106,17 @@ def fold(petition_id: int) -> int:
             countries[country] += delta
             if hour is not None:
                 hours[hour] += delta
-        total = sum(countries.values())
-        if total:
-            Petition.objects.filter(pk=petition_id).update(
-                signature_count=F("signature_count") + total
-            )
-        _add_to(CountryCount, "country", petition_id, countries)
-        _add_to(HourlyCount, "hour", petition_id, hours)
+        _add_to_counts(petition_id, sum(countries.values()), countries, hours)
     return len(rows)
+
+
+def _add_to_counts(petition_id: int, total: int, countries: Counter, hours: Counter) -> None:
+    """Add to the kept counts; call holding the petition row's lock, in a transaction."""
+    Petition.objects.filter(pk=petition_id).update(
+        signature_count=F("signature_count") + total, counts_changed_at=timezone.now()
+    )
+    _add_to(CountryCount, "country", petition_id, countries)
+    _add_to(HourlyCount, "hour", petition_id, hours)
 
 
 def _add_to(model, key: str, petition_id: int, changes: Counter) -> None:
@@ -136,37 +142,73 @@ def fold_all() -> int:
     return sum(fold(petition_id) for petition_id in list(waiting))
 
 
-def rebuild(petition: Petition) -> tuple[int, int]:
-    """Set every kept count from the counted rows, with signing held still; return the online
-    count (before, after), before being the kept count plus the tallies not yet folded."""
-    counted = petition.signatures.counted()
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """A transaction whose reads all see the database as it was at its first one (PostgreSQL's
+    REPEATABLE READ), for reading the rows and the counts kept from them together. Inside a
+    transaction already begun, that transaction's own view."""
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        lock(petition.pk, exclusive=True)
-        before = (
-            Petition.objects.select_for_update()
-            .values_list("signature_count", flat=True)
-            .get(pk=petition.pk)
-        )
-        before += Tally.objects.filter(petition=petition).aggregate(n=Sum("delta"))["n"] or 0
-        Tally.objects.filter(petition=petition).delete()
-        after = counted.count()
-        Petition.objects.filter(pk=petition.pk).update(signature_count=after)
-        kept = {
-            CountryCount: counted.values_list("country").annotate(n=Count("pk")),
-            HourlyCount: counted.exclude(verified_at=None)
-            .annotate(bucket=TruncHour("verified_at", tzinfo=UTC))
-            .values_list("bucket")
-            .annotate(n=Count("pk")),
-        }
-        for model, rows in kept.items():
-            key = "country" if model is CountryCount else "hour"
-            fresh = {value: n for value, n in rows}
-            old = dict(model.objects.filter(petition=petition).values_list(key, "count"))
-            if {k: n for k, n in old.items() if n} != fresh:
-                model.objects.filter(petition=petition).delete()
-                model.objects.bulk_create(
-                    model(petition=petition, count=n, **{key: value}) for value, n in fresh.items()
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
+def rebuild(petition: Petition) -> tuple[int, int]:
+    """Make the kept counts (total, by country, by hour) equal the counted rows, without holding
+    signing still; return the online count (before, after), before being the kept count plus
+    the tallies not yet folded.
+
+    1. In one snapshot, count the rows by country and by hour, and read the kept counts and the
+       waiting tallies. Confirming, moderating and folding each change rows and counts (or
+       tallies) in one transaction, so the two agree in any snapshot unless they drifted.
+    2. Add the difference to the kept counts under the petition row's lock, as fold() adds
+       tallies: what changed after the snapshot stays counted, and nobody waits for the count."""
+    with snapshot():
+        counted = Signature.objects.filter(petition_id=petition.pk).counted().order_by()
+        rows = {
+            "country": Counter(dict(counted.values_list("country").annotate(n=Count("pk")))),
+            "hour": Counter(
+                dict(
+                    counted.exclude(verified_at=None)
+                    .annotate(bucket=TruncHour("verified_at", tzinfo=UTC))
+                    .values_list("bucket")
+                    .annotate(n=Count("pk"))
                 )
-                if before == after:
-                    log.warning("petition %s %s counts drifted", petition.pk, key)
+            ),
+        }
+        before = Petition.objects.values_list("signature_count", flat=True).get(pk=petition.pk)
+        kept = {
+            "country": Counter(
+                dict(CountryCount.objects.filter(petition=petition).values_list("country", "count"))
+            ),
+            "hour": Counter(
+                dict(HourlyCount.objects.filter(petition=petition).values_list("hour", "count"))
+            ),
+        }
+        for country, hour, delta in Tally.objects.filter(petition=petition).values_list(
+            "country", "hour", "delta"
+        ):
+            before += delta
+            kept["country"][country] += delta
+            if hour is not None:
+                kept["hour"][hour] += delta
+    after = sum(rows["country"].values())
+    drift = {key: _difference(rows[key], kept[key]) for key in rows}
+    if before != after or any(drift.values()):
+        with transaction.atomic():
+            list(
+                Petition.objects.select_for_update().filter(pk=petition.pk).order_by().values("pk")
+            )
+            _add_to_counts(petition.pk, after - before, drift["country"], drift["hour"])
+            CountryCount.objects.filter(petition=petition, count=0).delete()
+            HourlyCount.objects.filter(petition=petition, count=0).delete()
+        for key, changes in drift.items():
+            if changes and before == after:
+                log.warning("petition %s %s counts drifted", petition.pk, key)
     return before, after
+
+
+def _difference(rows: Counter, kept: Counter) -> Counter:
+    return Counter({k: rows[k] - kept[k] for k in rows.keys() | kept.keys() if rows[k] != kept[k]})

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 import uuid
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_countries.fields import CountryField
 
+from accounts import roles
 from campaigns.models import Campaign
 
 
@@ -47,12 +49,24 @@ class PetitionQuerySet(models.QuerySet):
     def open(self) -> PetitionQuerySet:
         return self.filter(status=Petition.Status.OPEN)
 
+    def sealed(self) -> PetitionQuerySet:
+        """Petitions with a presentation: what was handed over, and its counts, stay so."""
+        return self.filter(presentations__isnull=False).distinct()
+
+    def unsealed(self) -> PetitionQuerySet:
+        return self.exclude(presentations__isnull=False)
+
     def accepting_signatures(self, now: datetime) -> PetitionQuerySet:
         """Open, and between opens_at and closes_at (Petition.is_accepting_signatures in SQL)."""
         return self.open().filter(
             models.Q(opens_at__isnull=True) | models.Q(opens_at__lte=now),
             models.Q(closes_at__isnull=True) | models.Q(closes_at__gt=now),
         )
+
+
+class SealedPetition(ValidationError):
+    """A change to what a presentation sealed: the petition as handed over, its demands, its
+    paper signatures and its counts."""
 
 
 class Petition(models.Model):
@@ -90,10 +104,19 @@ class Petition(models.Model):
     # Signatures collected on paper: the sum of the petition's paper batches, kept by
     # petitions.delivery whenever a batch changes.
     paper_count = models.PositiveIntegerField(default=0, editable=False)
+    # When tallies were last folded into the counts (petitions.counting): the hourly recount looks
+    # only at petitions whose counts can have changed since its last run.
+    counts_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = PetitionQuerySet.as_manager()
+
+    # Kept by petitions.counting and petitions.delivery with UPDATE … + n; a save() never writes
+    # them, so a form's stale copy cannot undo confirmations made while it was open.
+    KEPT_COUNTS = ("signature_count", "paper_count", "counts_changed_at")
+    # Once presented, the only change left is between presented and archived (no longer listed).
+    SEALED_STATUSES = (Status.PRESENTED, Status.ARCHIVED)
 
     class Meta:
         ordering = ["campaign", "-opens_at", "title"]
@@ -101,10 +124,51 @@ class Petition(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        """Save what a form or the shell may change: never the kept counts, and nothing of a
+        presented petition but its move between presented and archived (SealedPetition)."""
+        if not self._state.adding and self.pk is not None:
+            fields = kwargs.get("update_fields") or [
+                f.name for f in self._meta.concrete_fields if not f.primary_key
+            ]
+            kwargs["update_fields"] = [f for f in fields if f not in self.KEPT_COUNTS]
+            self._refuse_changes_to_sealed(kwargs["update_fields"])
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("petitions:detail", args=[self.slug])
 
+    def sealed_changes(self, fields=None) -> list[str]:
+        """The fields this instance would change that its presentation sealed; [] when the
+        petition has no presentation."""
+        if self.pk is None or not Presentation.objects.filter(petition_id=self.pk).exists():
+            return []
+        stored = Petition.objects.filter(pk=self.pk).values().first() or {}
+        changed = []
+        for field in self._meta.concrete_fields:
+            if field.primary_key or field.name in self.KEPT_COUNTS or not field.editable:
+                continue
+            if fields is not None and field.name not in fields and field.attname not in fields:
+                continue
+            value = field.get_prep_value(getattr(self, field.attname))
+            if field.name == "status":
+                if value not in self.SEALED_STATUSES:
+                    changed.append(field.name)
+            elif value != field.get_prep_value(stored.get(field.attname)):
+                changed.append(field.name)
+        return changed
+
+    def _refuse_changes_to_sealed(self, fields) -> None:
+        changed = self.sealed_changes(fields)
+        if changed:
+            raise SealedPetition(
+                "This petition has been presented: it stays as it was handed over. Only "
+                f"archiving it, or bringing it back from the archive, is possible (not: "
+                f"{', '.join(changed)})."
+            )
+
     def clean(self) -> None:
+        self._refuse_changes_to_sealed(None)
         if self.status == self.Status.SCHEDULED and not self.opens_at:
             raise ValidationError({"opens_at": "A scheduled petition needs its opening time."})
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
@@ -163,7 +227,34 @@ class Petition(models.Model):
         return min(100, self.total_count * 100 // goal)
 
 
-class Demand(models.Model):
+class SealedWithThePetition(models.Model):
+    """Demands and paper batches: what a presentation sealed with its petition stays as it was,
+    whichever path saves or deletes it (an inline, the shell, a task)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        self.refuse_if_sealed()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self.refuse_if_sealed()
+        return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        self.refuse_if_sealed()
+
+    def refuse_if_sealed(self) -> None:
+        if Presentation.objects.filter(petition_id=self.petition_id).exists():
+            raise SealedPetition(
+                "This petition has been presented: its demands and paper signatures stay as "
+                "they were handed over."
+            )
+
+
+class Demand(SealedWithThePetition):
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="demands")
     position = models.PositiveSmallIntegerField(default=0)
     text = models.TextField()
@@ -190,7 +281,21 @@ PLUS_TAG_DOMAINS = {
 }
 
 
+class SignaturesAreEvidence(Exception):
+    """Signatures are never deleted: they are invalidated or withdrawn (and stop counting), and a
+    signer's personal data is erased (petitions.signing.erase_signers) while the counts stay."""
+
+
 class SignatureQuerySet(models.QuerySet):
+    ORGANISATION = "petition__campaign__organisation"
+
+    def where_role(self, user, allowed: frozenset[str]) -> SignatureQuerySet:
+        """Signatures of petitions in organisations where the user's role is one of `allowed`."""
+        return roles.scope(self, user, allowed, self.ORGANISATION)
+
+    def delete(self):
+        raise SignaturesAreEvidence("Signatures are evidence: they are never deleted.")
+
     def counted(self) -> SignatureQuerySet:
         """Signatures that count: confirmed, not invalidated or withdrawn, and not held."""
         return self.filter(status=Signature.Status.CONFIRMED, held_reason="")
@@ -237,8 +342,16 @@ class Signature(models.Model):
     ip_network = models.CharField(max_length=43, blank=True, editable=False)
     # Why the signature is held (not counted until staff release it), or "" (petitions/abuse.py).
     held_reason = models.CharField(max_length=100, blank=True, editable=False)
+    # When the signer's personal data was erased at their request (signing.erase_signers); the
+    # signature still counts.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = SignatureQuerySet.as_manager()
+
+    # What identifies a signer beyond the name, town and country that the delivered petition
+    # lists: only roles that may see signers' addresses see these, in any list, page or lookup.
+    PRIVATE_FIELDS = ("email", "email_canonical", "ip_network")
+    ERASED_NAME = "(erased at the signer's request)"
 
     class Meta:
         ordering = ["-created_at"]
@@ -258,6 +371,9 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_status_display()})"
+
+    def delete(self, *args, **kwargs):
+        raise SignaturesAreEvidence("Signatures are evidence: they are never deleted.")
 
     @staticmethod
     def canonical_email(address: str) -> str:
@@ -409,7 +525,7 @@ def private_storage() -> FileSystemStorage:
     return PrivateStorage()
 
 
-class PaperBatch(models.Model):
+class PaperBatch(SealedWithThePetition):
     """Signatures collected on paper (at a march, a vigil, a stall), counted in the total."""
 
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="paper_batches")
@@ -430,6 +546,10 @@ class PaperBatch(models.Model):
         return f"{self.count} on paper from {self.location} ({self.received_on})"
 
 
+def new_seal() -> str:
+    return secrets.token_hex(16)
+
+
 class Presentation(models.Model):
     """What was handed over, when, where and to whom, with the document's fingerprint."""
 
@@ -446,6 +566,10 @@ class Presentation(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.BUILDING)
     document = models.FileField(storage=private_storage, upload_to="presentations/", blank=True)
     sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    # A random value printed in the document and kept here, never shown publicly: without it, a
+    # guess at a small petition's signers cannot be checked against the published SHA-256, and
+    # with it the document can be rebuilt byte for byte.
+    seal = models.CharField(max_length=32, default=new_seal, editable=False)
     online_count = models.PositiveIntegerField(default=0)
     paper_count = models.PositiveIntegerField(default=0)
     total_count = models.PositiveIntegerField(default=0)

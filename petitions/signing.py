@@ -1,6 +1,7 @@
-"""State changes on the signing path and in moderation. Each change is atomic (one statement,
-or one transaction holding the petition's counting lock), keeps the counts through tallies
-(petitions/counting.py), and is the only place that queues confirmation emails (on commit)."""
+"""State changes on the signing path: signing and confirming. Each change is atomic (one
+statement, or one transaction holding the petition's counting lock), keeps the counts through
+tallies (petitions/counting.py), and queues confirmation emails only on commit. Staff changes
+to signatures are in petitions/moderation.py."""
 
 from __future__ import annotations
 
@@ -9,14 +10,13 @@ import functools
 import logging
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, Field, QuerySet
+from django.db.models import F, Field
 from django.utils import timezone
 
 from . import counting
@@ -248,115 +248,3 @@ def recount(petition: Petition) -> tuple[int, int]:
     if before != after:
         log.warning("petition %s count drifted: %s -> %s", petition.pk, before, after)
     return before, after
-
-
-def invalidate_signatures(signatures: QuerySet[Signature]) -> int:
-    """Mark signatures as invalid (fraud, duplicates found by staff) and take confirmed ones off
-    the counts. Returns how many changed."""
-    return _take_off(signatures, Signature.Status.INVALIDATED)
-
-
-def withdraw_signatures(signatures: QuerySet[Signature]) -> int:
-    """Withdraw signatures at their signers' request and take confirmed ones off the counts.
-    Returns how many changed."""
-    return _take_off(signatures, Signature.Status.WITHDRAWN)
-
-
-def _by_petition(signatures: QuerySet[Signature]) -> dict[int, list[int]]:
-    """The signatures' ids grouped by petition: each petition's counting lock is taken in turn."""
-    by_petition: dict[int, list[int]] = defaultdict(list)
-    for pk, petition_id in signatures.values_list("pk", "petition_id"):
-        by_petition[petition_id].append(pk)
-    return by_petition
-
-
-def _take_off(signatures: QuerySet[Signature], status: str) -> int:
-    by_petition = _by_petition(
-        signatures.filter(status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED])
-    )
-    changed = 0
-    with transaction.atomic():
-        for petition_id, ids in by_petition.items():
-            counting.lock(petition_id)
-            locked = Signature.objects.select_for_update().filter(
-                pk__in=ids, status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED]
-            )
-            rows = list(locked.values_list("pk", "status", "country", "verified_at", "held_reason"))
-            Signature.objects.filter(pk__in=[row[0] for row in rows]).update(status=status)
-            changed += len(rows)
-            taken_off = [
-                (country, verified_at, -1)
-                for _, status, country, verified_at, held in rows
-                if status == Signature.Status.CONFIRMED and not held
-            ]
-            if taken_off:
-                counting.add(petition_id, taken_off)
-    return changed
-
-
-def release_signatures(signatures: QuerySet[Signature]) -> int:
-    """Staff judged held signatures genuine: clear the hold, and count the confirmed ones.
-    Returns how many were released."""
-    by_petition = _by_petition(signatures.exclude(held_reason=""))
-    released = 0
-    with transaction.atomic():
-        for petition_id, ids in by_petition.items():
-            counting.lock(petition_id)
-            locked = (
-                Signature.objects.select_for_update().filter(pk__in=ids).exclude(held_reason="")
-            )
-            rows = list(locked.values_list("pk", "status", "country", "verified_at"))
-            Signature.objects.filter(pk__in=[row[0] for row in rows]).update(held_reason="")
-            released += len(rows)
-            counted = [
-                (country, verified_at, 1)
-                for _, status, country, verified_at in rows
-                if status == Signature.Status.CONFIRMED
-            ]
-            if counted:
-                counting.add(petition_id, counted)
-    return released
-
-
-def restore_signatures(signatures: QuerySet[Signature]) -> int:
-    """Undo invalidations and withdrawals made in error: a signature confirmed before goes back
-    to confirmed (and counts again, unless held), one never confirmed back to pending. Returns
-    how many were restored."""
-    taken_off = [Signature.Status.INVALIDATED, Signature.Status.WITHDRAWN]
-    restored = 0
-    with transaction.atomic():
-        for petition_id, ids in _by_petition(signatures.filter(status__in=taken_off)).items():
-            counting.lock(petition_id)
-            rows = list(
-                Signature.objects.select_for_update()
-                .filter(pk__in=ids, status__in=taken_off)
-                .values_list("pk", "verified_at", "country", "held_reason")
-            )
-            confirmed = [row for row in rows if row[1] is not None]
-            Signature.objects.filter(pk__in=[row[0] for row in confirmed]).update(
-                status=Signature.Status.CONFIRMED
-            )
-            Signature.objects.filter(pk__in=[row[0] for row in rows if row[1] is None]).update(
-                status=Signature.Status.PENDING
-            )
-            restored += len(rows)
-            counted = [(country, when, 1) for _, when, country, held in confirmed if not held]
-            if counted:
-                counting.add(petition_id, counted)
-    return restored
-
-
-def resend_confirmations(signatures: QuerySet[Signature]) -> int:
-    """Ask for one more confirmation email for each pending signature, within the same cap as
-    signing again (CONFIRMATION_EMAILS_MAX); returns how many were asked for."""
-    asked = (
-        signatures.filter(
-            status=Signature.Status.PENDING,
-            confirmations_requested__lt=settings.CONFIRMATION_EMAILS_MAX,
-        )
-        .exclude(held_reason="honeypot")  # a bot gets no email
-        .update(confirmations_requested=F("confirmations_requested") + 1)
-    )
-    if asked:
-        transaction.on_commit(queue_confirmations)
-    return asked

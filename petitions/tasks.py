@@ -374,12 +374,21 @@ def advance_petitions() -> int:
     return changed
 
 
+# The hourly recount looks at petitions whose counts changed within twice its interval.
+RECOUNT_LOOKBACK = timedelta(hours=2)
+
+
 @shared_task
 def recount_petitions() -> int:
-    """Rebuild every public petition's stored count from its confirmed rows, logging and
-    repairing any drift; return how many were repaired."""
+    """Rebuild the kept counts of every petition whose counts can have changed since the last
+    run (open ones, and others with a fold since) from their counted rows, logging and
+    repairing any drift; presented petitions' counts are sealed. Return how many were repaired."""
+    since = timezone.now() - RECOUNT_LOOKBACK
+    changing = Petition.objects.unsealed().filter(
+        Q(status=Petition.Status.OPEN) | Q(counts_changed_at__gte=since)
+    )
     repaired = 0
-    for petition in Petition.objects.exclude(status__in=Petition.UNPUBLISHED).only("pk"):
+    for petition in changing.only("pk"):
         before, after = signing.recount(petition)
         repaired += before != after
     return repaired

@@ -61,3 +61,27 @@ def test_it_keeps_signatures_made_since_and_their_count(db, client):
     petition.refresh_from_db()
     assert petition.signatures.count() == before
     assert petition.signature_count == before
+
+
+def test_loading_again_leaves_a_petition_staff_presented_as_it_was(db, tmp_path, settings):
+    from django.utils import timezone
+
+    from petitions import delivery
+    from tests.conftest import on_commit_runs
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    load()
+    petition = Petition.objects.get(slug="letter-to-president-xi")
+    with on_commit_runs():
+        delivery.present_petition(
+            petition,
+            presented_on=timezone.localdate(),
+            place="Embassy",
+            recipient="X",
+            presented_by="Y",
+        )
+    before = Petition.objects.values().get(pk=petition.pk)
+
+    load()
+
+    assert Petition.objects.values().get(pk=petition.pk) == before

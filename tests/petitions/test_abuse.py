@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AuditEvent
-from petitions import signing
+from petitions import moderation, signing
 from petitions.models import Petition, Signature, SigningLimit, SigningRule
 from tests.conftest import SIGN_DATA, on_commit_runs
 
@@ -118,8 +118,8 @@ def test_a_held_signature_confirms_but_counts_only_once_released(client, superus
     assert petition.signature_count == 1
     assert petition.country_counts.get(country="KR").count == 1
     event = AuditEvent.objects.get(action="signatures released")
-    assert (event.actor, event.detail) == (superuser, {"selected": 1})
-    assert signing.invalidate_signatures(Signature.objects.filter(pk=signature.pk)) == 1
+    assert (event.actor, event.detail) == (superuser, {"selected": 1, "changed": 1})
+    assert moderation.invalidate_signatures(Signature.objects.filter(pk=signature.pk)) == 1
     petition.refresh_from_db()
     assert petition.signature_count == 0
 
@@ -136,7 +136,7 @@ def test_invalidating_a_held_signature_leaves_the_counts_alone(petition):
     signing.confirm(counted)
     signing.confirm(held)
 
-    signing.invalidate_signatures(Signature.objects.filter(pk=held.pk))
+    moderation.invalidate_signatures(Signature.objects.filter(pk=held.pk))
 
     assert Petition.objects.get(pk=petition.pk).signature_count == 1
 

@@ -11,7 +11,7 @@ from unittest import mock
 import pytest
 from django.db import connection, connections
 
-from petitions import counting, delivery, signing, tasks
+from petitions import counting, delivery, moderation, signing, tasks
 from petitions.models import CountryCount, HourlyCount, Petition, Signature, Tally
 from tests.conftest import make_petition, make_signature, on_commit_runs
 
@@ -117,7 +117,7 @@ def test_invalidating_takes_signatures_off_every_count(petition):
     for signature in signatures:
         signing.confirm(signature)
 
-    changed = signing.invalidate_signatures(
+    changed = moderation.invalidate_signatures(
         Signature.objects.filter(pk__in=[signatures[0].pk, signatures[2].pk])
     )
 
@@ -253,7 +253,7 @@ def test_confirming_and_invalidating_at_once_keep_the_counts_exact(campaign, set
 
     def work(signature):
         if signature.pk % 3 == 0:
-            return signing.invalidate_signatures(Signature.objects.filter(pk=signature.pk))
+            return moderation.invalidate_signatures(Signature.objects.filter(pk=signature.pk))
         return signing.confirm(signature)
 
     run_in_threads(work, signatures + signatures[::2])

@@ -9,7 +9,7 @@ import re
 from django.core import mail
 
 from accounts.models import AuditEvent
-from petitions import signing
+from petitions import moderation, signing
 from petitions.models import Petition, Signature
 from tests.conftest import make_signature, on_commit_runs
 
@@ -51,13 +51,13 @@ def test_a_bulk_action_counts_what_matches_first_and_changes_nothing_yet(client,
     assert Petition.objects.get(pk=petition.pk).signature_count == 1
     assert Signature.objects.filter(status="invalidated").count() == 4
     event = AuditEvent.objects.get(action="signatures invalidated")
-    assert event.actor == manager and event.detail == {"selected": 4}
+    assert event.actor == manager and event.detail == {"selected": 4, "changed": 4}
 
 
 def test_restoring_undoes_an_invalidation_and_the_counts_follow(client, manager, petition):
     kept = confirmed(petition, "kept@example.org", country="GB")
     never = make_signature(petition, "never@example.org")
-    signing.invalidate_signatures(Signature.objects.all())
+    moderation.invalidate_signatures(Signature.objects.all())
     assert Petition.objects.get(pk=petition.pk).signature_count == 0
     client.force_login(manager)
 

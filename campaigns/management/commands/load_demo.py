@@ -287,7 +287,8 @@ class Command(BaseCommand):
         )
 
         for petition in (run_petition, day_petition, urgent_petition):
-            self._demo_signatures(petition)
+            if petition.status not in Petition.SEALED_STATUSES:
+                self._demo_signatures(petition)
         self.stdout.write(
             f"Demo data loaded: {Campaign.objects.count()} campaigns, "
             f"{Petition.objects.count()} petitions."
@@ -323,6 +324,9 @@ class Command(BaseCommand):
         }
         if closes_at is not None:
             defaults["closes_at"] = closes_at
+        presented = Petition.objects.sealed().filter(slug=slug).first()
+        if presented is not None:  # staff presented it: it stays as it was handed over
+            return presented
         petition = Petition.objects.update_or_create(slug=slug, defaults=defaults)[0]
         for position, text in enumerate(demands, start=1):
             Demand.objects.update_or_create(
