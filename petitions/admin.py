@@ -277,7 +277,7 @@ class PetitionAdmin(OrganisationScopedAdmin):
         petition, role = get_petition_for_staff(request, object_id)
         if not can_present(role):
             raise PermissionDenied
-        if petition.status == Petition.Status.PRESENTED:
+        if petition.presentations.exists():
             self.message_user(
                 request, "This petition has already been presented.", messages.WARNING
             )
@@ -288,8 +288,11 @@ class PetitionAdmin(OrganisationScopedAdmin):
                 presentation = delivery.present_petition(
                     petition, user=request.user, **form.cleaned_data
                 )
+            except delivery.InvalidPresentation as exc:
+                form.add_error("presented_on", str(exc))
             except delivery.AlreadyPresented as exc:
                 self.message_user(request, str(exc), messages.WARNING)
+                return redirect("admin:petitions_petition_change", petition.pk)
             else:
                 presentation.refresh_from_db()
                 document = (
@@ -303,7 +306,7 @@ class PetitionAdmin(OrganisationScopedAdmin):
                     f"Marked as presented; signing is closed. {document}",
                     messages.SUCCESS,
                 )
-            return redirect("admin:petitions_petition_change", petition.pk)
+                return redirect("admin:petitions_petition_change", petition.pk)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Mark as presented: {petition}",

@@ -3,7 +3,7 @@ Each runs in one transaction and is the only place that queues the matching Cele
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Sum
@@ -17,6 +17,10 @@ from .models import Export, PaperBatch, Petition, Presentation
 
 class AlreadyPresented(Exception):
     pass
+
+
+class InvalidPresentation(ValueError):
+    """The presentation as given cannot have happened; the message says why, for staff."""
 
 
 def update_paper_count(petition: Petition) -> int:
@@ -68,21 +72,34 @@ def present_petition(
     presented_by: str,
     user=None,
 ) -> Presentation:
-    """Close signing, record the presentation, and build its document after commit.
+    """Close signing, seal the counts in a presentation record, and build its document after
+    commit.
 
-    The counting lock is held exclusively while the status changes and waiting tallies are
-    folded, and confirm() reads the status under that lock, so the count presented is exact and
-    no signature is counted after this commits."""
+    1. Hold the counting lock exclusively: no confirmation or moderation counts meanwhile, and
+       confirm() reads the status under that lock, so none counts after this commits.
+    2. Refuse a date before the petition opened or before signing closed (now, unless it had
+       closed already), or after today.
+    3. Fold the waiting tallies and set the kept counts from the counted rows (so they are
+       exact), close signing and record the presentation with those counts and a random seal
+       (Presentation.seal). From then on nothing changes what was sealed (Petition.save(),
+       petitions/moderation.py), so the document built from the rows lists exactly them."""
     with transaction.atomic():
         counting.lock(petition.pk, exclusive=True)
-        counting.fold(petition.pk)
-        locked = Petition.objects.select_for_update().get(pk=petition.pk)
-        if locked.status == Petition.Status.PRESENTED:
+        locked = (
+            Petition.objects.select_for_update()
+            .select_related("campaign__organisation")
+            .get(pk=petition.pk)
+        )
+        if locked.presentations.exists():
             raise AlreadyPresented(f"{locked} was already presented.")
         now = timezone.now()
         closes_at = locked.closes_at if locked.closes_at and locked.closes_at < now else now
+        _check_date(locked, presented_on, closes_at)
+        counting.fold(locked.pk)
+        _online_before, online = counting.rebuild(locked)
+        locked.refresh_from_db(fields=["signature_count", "paper_count"])
         Petition.objects.filter(pk=locked.pk).update(
-            status=Petition.Status.PRESENTED, closes_at=closes_at
+            status=Petition.Status.PRESENTED, closes_at=closes_at, updated_at=now
         )
         presentation = Presentation.objects.create(
             petition=locked,
@@ -90,9 +107,9 @@ def present_petition(
             place=place,
             recipient=recipient,
             presented_by=presented_by,
-            online_count=locked.signature_count,
+            online_count=online,
             paper_count=locked.paper_count,
-            total_count=locked.total_count,
+            total_count=online + locked.paper_count,
             created_by=user,
         )
         audit.record(
@@ -103,11 +120,31 @@ def present_petition(
             presentation=presentation.pk,
             place=place,
             recipient=recipient,
-            total=locked.total_count,
+            total=presentation.total_count,
         )
         transaction.on_commit(lambda: _queue("build_presentation", presentation.pk))
     petition.refresh_from_db()
     return presentation
+
+
+def _check_date(petition: Petition, presented_on: date, closes_at) -> None:
+    opened = timezone.localdate(petition.opens_at or petition.created_at)
+    closed = timezone.localdate(closes_at)
+    today = timezone.localdate()
+    if presented_on < opened:
+        raise InvalidPresentation(
+            f"The petition opened on {opened:%-d %B %Y}: it cannot have been presented before."
+        )
+    if presented_on < closed:
+        when = (
+            "signing closes today" if closed >= today else f"signing closed on {closed:%-d %B %Y}"
+        )
+        raise InvalidPresentation(
+            f"It was still taking signatures then ({when}): give the date it was handed over, "
+            "after signing closed."
+        )
+    if presented_on > today + timedelta(days=1):
+        raise InvalidPresentation("Record a presentation once it has happened, not before.")
 
 
 def request_export(petition: Petition, *, format: str, include_email: bool, user=None) -> Export:

@@ -22,6 +22,7 @@ from django_countries import countries
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from . import counting
 from .fonts import SOURCES, shaping_families, static_fonts
 from .models import Petition, Presentation
 
@@ -432,6 +433,8 @@ def _cover(
             ("Received by", presentation.recipient),
             ("Presented by", presentation.presented_by),
         ]
+        if presentation.seal:  # none on presentations sealed before there were seals
+            facts.append(("Seal of this document", presentation.seal))
     facts += [
         ("Signatures online (confirmed by email)", f"{online:,}"),
         ("Signatures on paper", f"{paper:,}"),
@@ -545,6 +548,10 @@ def _signer_list(
     return number
 
 
+class DocumentMismatch(Exception):
+    """The signatures listed are not the ones a presentation sealed."""
+
+
 def presentation_pdf(
     petition: Petition,
     target: Path,
@@ -553,24 +560,36 @@ def presentation_pdf(
 ) -> tuple[int, str]:
     """Write the presentation document to `target`; return (online signatures listed, SHA-256).
 
-    Without a presentation it is a preview, dated by the last confirmation."""
-    petition = Petition.objects.select_related("campaign__organisation").get(pk=petition.pk)
-    counted = petition.signatures.counted()
-    online = counted.count()
-    last = counted.order_by("-verified_at").values_list("verified_at", flat=True).first()
-    if presentation is not None:
-        created = datetime.combine(
-            presentation.presented_on, datetime.min.time(), tzinfo=timezone.get_current_timezone()
+    Everything in it is read in one snapshot (counting.snapshot), so the cover's counts, the
+    table by country and the list agree. For a presentation the cover gives the counts it
+    sealed and its seal, and the document is refused (DocumentMismatch) unless the list holds
+    exactly that many signatures. Without one it is a preview, dated by the last confirmation."""
+    with counting.snapshot():
+        petition = Petition.objects.select_related("campaign__organisation").get(pk=petition.pk)
+        counted = petition.signatures.counted()
+        if presentation is not None:
+            online, paper = presentation.online_count, presentation.paper_count
+            created = datetime.combine(
+                presentation.presented_on,
+                datetime.min.time(),
+                tzinfo=timezone.get_current_timezone(),
+            )
+        else:
+            online, paper = counted.count(), petition.paper_count
+            last = counted.order_by("-verified_at").values_list("verified_at", flat=True).first()
+            created = last or petition.created_at
+        pdf = PetitionPDF(f"{petition.title} — {petition.campaign.organisation.name}", created)
+        pdf.set_title(petition.title)
+        pdf.set_author(petition.campaign.organisation.name)
+        pdf.set_subject(f"A petition to {petition.target}")
+        _cover(pdf, petition, presentation, online, paper)
+        _country_table(pdf, _country_counts(petition), paper)
+        listed = _signer_list(pdf, _signer_rows(petition), online, on_progress)
+    if presentation is not None and listed != online:
+        raise DocumentMismatch(
+            f"{listed:,} signatures are listed, but {online:,} were sealed when the petition "
+            "was presented."
         )
-    else:
-        created = last or petition.created_at
-    pdf = PetitionPDF(f"{petition.title} — {petition.campaign.organisation.name}", created)
-    pdf.set_title(petition.title)
-    pdf.set_author(petition.campaign.organisation.name)
-    pdf.set_subject(f"A petition to {petition.target}")
-    _cover(pdf, petition, presentation, online, petition.paper_count)
-    _country_table(pdf, _country_counts(petition), petition.paper_count)
-    listed = _signer_list(pdf, _signer_rows(petition), online, on_progress)
     data = bytes(pdf.output())
     target.write_bytes(data)
     return listed, hashlib.sha256(data).hexdigest()

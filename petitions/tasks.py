@@ -253,7 +253,8 @@ def _private_path(folder: str, filename: str) -> tuple[str, Path]:
 
 @shared_task
 def build_presentation(presentation_id: int) -> str:
-    """Build the presentation document, store it, and seal the record with its SHA-256."""
+    """Build the presentation document from the signatures its record sealed, store it, and
+    add its SHA-256 to the record."""
     presentation = (
         Presentation.objects.select_related("petition__campaign__organisation")
         .filter(pk=presentation_id)
@@ -268,19 +269,24 @@ def build_presentation(presentation_id: int) -> str:
         "presentations", f"{petition.slug}-{presentation.presented_on}-{presentation.pk}.pdf"
     )
     try:
-        listed, digest = documents.presentation_pdf(petition, path, presentation)
+        _listed, digest = documents.presentation_pdf(petition, path, presentation)
+    except documents.DocumentMismatch as exc:
+        Presentation.objects.filter(pk=presentation.pk).update(
+            status=Presentation.Status.FAILED, error=str(exc)
+        )
+        log.error("presentation %s: %s", presentation.pk, exc)
+        return "failed"
     except Exception as exc:
         Presentation.objects.filter(pk=presentation.pk).update(
             status=Presentation.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
         )
         log.exception("building the document of presentation %s failed", presentation.pk)
         raise
+    # The counts were sealed when it was presented; the document is built to match them.
     Presentation.objects.filter(pk=presentation.pk).update(
         status=Presentation.Status.READY,
         document=name,
         sha256=digest,
-        online_count=listed,
-        total_count=listed + presentation.paper_count,
         completed_at=timezone.now(),
         error="",
     )

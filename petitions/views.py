@@ -299,8 +299,9 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def last_presentation(petition: Petition) -> Presentation | None:
-    """The newest presentation with its document built (from prefetched rows, if any)."""
-    if petition.status != Petition.Status.PRESENTED:
+    """The newest presentation with its document built (from prefetched rows, if any), whatever
+    listing state the petition has taken since (archived, say)."""
+    if petition.status not in Petition.SEALED_STATUSES:
         return None
     ready = [p for p in petition.presentations.all() if p.status == Presentation.Status.READY]
     return ready[0] if ready else None

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
+from django.utils import timezone
 
 from petitions import counting, delivery, moderation, signing, tasks
 from petitions.models import CountryCount, HourlyCount, Petition, Signature, Tally
@@ -172,7 +173,7 @@ def test_presenting_folds_waiting_tallies_into_the_presented_count(petition, set
         signing.confirm(signature)
 
     presentation = delivery.present_petition(
-        petition, presented_on=date(2025, 6, 1), place="Embassy", recipient="Ambassador",
+        petition, presented_on=timezone.localdate(), place="Embassy", recipient="Ambassador",
         presented_by="Campaign staff",
     )  # fmt: skip
 
@@ -274,8 +275,8 @@ def test_no_signature_counts_after_the_petition_is_presented(campaign, settings)
     def work(signature):
         if signature is signatures[150]:
             presentation = delivery.present_petition(
-                petition, presented_on=date(2025, 6, 1), place="Embassy", recipient="Ambassador",
-                presented_by="Campaign staff",
+                petition, presented_on=timezone.localdate(), place="Embassy",
+                recipient="Ambassador", presented_by="Campaign staff",
             )  # fmt: skip
             presented.set()
             return presentation
@@ -289,6 +290,69 @@ def test_no_signature_counts_after_the_petition_is_presented(campaign, settings)
     assert presentation.online_count == confirmed == kept(petition)[0] == from_rows(petition)[0]
     assert results.count(signing.Confirmation.PETITION_CLOSED) == 299 - confirmed
     assert Petition.objects.get(pk=petition.pk).status == Petition.Status.PRESENTED
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_recount_never_waits_for_confirmations_in_flight(campaign):
+    """A confirmation holds the counting lock shared; the recount takes no counting lock, so a
+    viral petition's signers never queue behind it."""
+    petition = make_petition(campaign, "busy")
+    signing.confirm(pending(petition, 1)[0])
+    Petition.objects.filter(pk=petition.pk).update(signature_count=99)
+    holding, release = threading.Event(), threading.Event()
+
+    def confirmation_in_flight():
+        try:
+            with transaction.atomic():
+                counting.lock(petition.pk)
+                holding.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=confirmation_in_flight)
+    thread.start()
+    holding.wait(30)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")
+        assert counting.rebuild(petition) == (99, 1)
+    finally:
+        release.set()
+        thread.join()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+    assert kept(petition) == from_rows(petition)
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_recounts_while_signatures_are_confirmed_keep_the_counts_exact(campaign, settings):
+    settings.COUNT_FOLD_INLINE = False
+    petition = make_petition(campaign, "recounted-mid-flow")
+    signatures = pending(petition, 300, countries=("KR", "GB", "JP"))
+    Petition.objects.filter(pk=petition.pk).update(signature_count=5)  # drifted
+    stop = threading.Event()
+
+    def recounting():
+        try:
+            while not stop.is_set():
+                counting.rebuild(petition)
+        finally:
+            connections.close_all()
+
+    recounter = threading.Thread(target=recounting)
+    recounter.start()
+    try:
+        run_in_threads(signing.confirm, signatures)
+    finally:
+        stop.set()
+        recounter.join()
+    counting.fold_all()
+
+    assert kept(petition) == from_rows(petition) == (300, {c: 100 for c in ("KR", "GB", "JP")}, 300)
 
 
 def test_hours_are_kept_in_utc():

@@ -332,6 +332,9 @@ def test_the_cover_of_a_presentation_says_when_where_and_to_whom(petition, tmp_p
         place="the Chinese Embassy, London",
         recipient="Ambassador Zheng Zeguang",
         presented_by="Andy Dipper",
+        online_count=3,
+        paper_count=1250,
+        total_count=1253,
     )
 
     path, _, _ = build(petition, tmp_path, presentation=presentation)
@@ -345,6 +348,7 @@ def test_the_cover_of_a_presentation_says_when_where_and_to_whom(petition, tmp_p
         ("Signatures online \\(confirmed by email\\)", "3"),
         ("Signatures on paper", "1,250"),
         ("Total signatures", "1,253"),
+        ("Seal of this document", presentation.seal),
     ]:
         assert re.search(rf"^\s*{label}\s+{re.escape(value)}\s*$", layout, re.MULTILINE), (
             f"{label} {value!r} is not on the cover:\n{layout}"

@@ -28,9 +28,8 @@ def confirmed(petition, email: str, minutes: int, **fields) -> Signature:
     return make_signature(
         petition,
         email=email,
-        status=Signature.Status.CONFIRMED,
         verified_at=BASE_TIME + timedelta(minutes=minutes),
-        **fields,
+        **{"status": Signature.Status.CONFIRMED, **fields},
     )
 
 
@@ -265,3 +264,28 @@ def test_copy_and_the_python_writer_give_the_same_table(petition):
 
         # COPY quotes an empty string ("") where csv leaves the cell empty: same table.
         assert parse(copied.getvalue()) == parse(by_python.getvalue())
+
+
+def test_the_csv_lists_exactly_the_signatures_that_count(petition, tmp_path):
+    """Held (a bot, a blocked or throwaway address), withdrawn, invalidated and pending
+    signatures are not in it, on either database: the same rows as the document and the count."""
+    from petitions import counting, documents
+
+    confirmed(petition, "one@example.org", 1, name="Counted One")
+    confirmed(petition, "two@example.org", 2, name="Counted Two")
+    confirmed(petition, "bot@example.org", 3, name="Held Bot", held_reason="honeypot")
+    confirmed(
+        petition, "tmp@example.org", 4, name="Held Throwaway", held_reason="a disposable address"
+    )
+    confirmed(petition, "gone@example.org", 5, name="Withdrawn", status=Signature.Status.WITHDRAWN)
+    confirmed(petition, "bad@example.org", 6, name="Invalid", status=Signature.Status.INVALIDATED)
+    make_signature(petition, "wait@example.org", name="Pending")
+    counting.rebuild(petition)
+    petition.refresh_from_db()
+
+    data, rows = export_bytes(petition, include_email=True)
+    listed, _ = documents.presentation_pdf(petition, tmp_path / "doc.pdf")
+
+    names = [row[1] for row in parse(data)[1:]]
+    assert names == ["Counted One", "Counted Two"]
+    assert rows == listed == petition.signature_count == 2

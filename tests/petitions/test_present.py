@@ -16,13 +16,15 @@ from petitions.models import Petition, Presentation, Signature
 from petitions.tokens import make_token
 from tests.conftest import SIGN_DATA, make_petition, make_signature, on_commit_runs
 
+# Presenting closes signing now, so the presentation is dated today (delivery._check_date).
+TODAY = timezone.localdate()
 PRESENTED = {
-    "presented_on": date(2025, 6, 20),
+    "presented_on": TODAY,
     "place": "the Chinese Embassy, London",
     "recipient": "the Ambassador",
     "presented_by": "Olivia Owen",
 }
-FORM_DATA = {**PRESENTED, "presented_on": "2025-06-20"}
+FORM_DATA = {**PRESENTED, "presented_on": TODAY.isoformat()}
 
 
 # Presentation documents and exports are written under a temporary PRIVATE_MEDIA_ROOT.
@@ -120,7 +122,7 @@ def test_the_presentation_document_is_built_and_sealed(signed_petition, owner, p
         "the Ambassador",
         "Olivia Owen",
     )
-    assert presentation.presented_on == date(2025, 6, 20)
+    assert presentation.presented_on == TODAY
     assert presentation.created_by == owner
 
 
@@ -205,7 +207,7 @@ def test_the_public_page_shows_the_presentation(client, signed_petition, owner):
     page = client.get(reverse("petitions:detail", args=[signed_petition.slug])).content.decode()
 
     assert "Presented" in page
-    assert "20 June 2025" in page
+    assert f"{TODAY.day} {TODAY:%B %Y}" in page
     assert "the Chinese Embassy, London" in page
     assert "the Ambassador" in page
     assert "with 7 signatures" in page
@@ -236,7 +238,7 @@ def test_the_json_shows_the_presentation(client, signed_petition, owner):
         data["paper_signature_count"],
     ) == (7, 2, 5)
     assert data["presented"] == {
-        "on": "2025-06-20",
+        "on": TODAY.isoformat(),
         "place": "the Chinese Embassy, London",
         "recipient": "the Ambassador",
         "signature_count": 7,

@@ -3,12 +3,14 @@ edits a petition: its own change form, the campaign's petition inline, the shell
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db.models.signals import pre_save
 from django.urls import reverse
+from django.utils import timezone
 
 from petitions import counting, delivery, moderation, signing
 from petitions.models import Demand, PaperBatch, Petition, Presentation, SealedPetition, Signature
@@ -248,3 +250,197 @@ def test_the_recount_repairs_a_closed_petition_whose_counts_changed_lately(close
     assert tasks.recount_petitions.apply().get() == 1
 
     assert Petition.objects.get(pk=closed_petition.pk).signature_count == 1
+
+
+# The seal ----------------------------------------------------------------------------------------
+
+
+def test_the_seal_is_in_the_document_and_nowhere_public(client, presented, private_media):
+    from tests.petitions.test_documents import flat, pdf_text
+
+    document = private_media / presented.document.name
+    page = client.get(reverse("petitions:detail", args=[presented.petition.slug]))
+    data = client.get(reverse("petitions:detail_json", args=[presented.petition.slug]))
+
+    assert len(presented.seal) == 32
+    assert presented.seal in flat(pdf_text(document))
+    assert presented.sha256 in page.content.decode()
+    assert presented.seal not in page.content.decode() + data.content.decode()
+
+
+def test_a_rebuild_from_the_record_is_byte_identical_but_a_guess_cannot_be_checked(
+    presented, tmp_path
+):
+    """Anyone can read the names a small petition might have and the page shows everything else
+    on the cover; without the seal their guess gives another fingerprint."""
+    from petitions import documents
+
+    _, rebuilt = documents.presentation_pdf(presented.petition, tmp_path / "a.pdf", presented)
+    guess = Presentation.objects.get(pk=presented.pk)
+    guess.seal = "0" * 32
+    _, guessed = documents.presentation_pdf(presented.petition, tmp_path / "b.pdf", guess)
+
+    assert rebuilt == presented.sha256
+    assert guessed != presented.sha256
+
+
+def test_each_presentation_has_its_own_seal(presented, owner, campaign):
+    from tests.conftest import make_petition
+
+    other = make_petition(campaign, "other")
+    second = delivery.present_petition(
+        other, presented_on=timezone.localdate(), place="P", recipient="R", presented_by="B"
+    )
+
+    assert second.seal and second.seal != presented.seal
+
+
+# One snapshot; the counts sealed are never written again -----------------------------------------
+
+
+def test_building_the_document_never_overwrites_the_sealed_counts(confirmed_twice, owner):
+    from petitions import tasks
+
+    Petition.objects.filter(pk=confirmed_twice.pk).update(
+        opens_at=datetime(2025, 2, 1, tzinfo=UTC), closes_at=datetime(2025, 6, 1, tzinfo=UTC)
+    )
+    presentation = delivery.present_petition(  # its document not built yet: no on_commit
+        confirmed_twice,
+        presented_on=date(2025, 6, 20),
+        place="the Chinese Embassy, London",
+        recipient="the Ambassador",
+        presented_by="Olivia Owen",
+    )
+    # A row counted behind the record's back (a bug, a hand-made UPDATE): the document must not
+    # quietly list it and rewrite what was sealed.
+    make_signature(confirmed_twice, "sneaked@example.org", status=Signature.Status.CONFIRMED)
+
+    assert tasks.build_presentation.apply(args=[presentation.pk]).get() == "failed"
+
+    presentation.refresh_from_db()
+    assert (presentation.online_count, presentation.total_count) == (2, 2)
+    assert presentation.status == Presentation.Status.FAILED
+    assert "3 signatures are listed, but 2 were sealed" in presentation.error
+    assert presentation.sha256 == ""
+
+
+def test_presenting_seals_the_counted_rows_even_if_the_kept_count_drifted(confirmed_twice):
+    Petition.objects.filter(pk=confirmed_twice.pk).update(signature_count=40)
+
+    presentation = delivery.present_petition(
+        confirmed_twice,
+        presented_on=timezone.localdate(),
+        place="P",
+        recipient="R",
+        presented_by="B",
+    )
+
+    assert presentation.online_count == 2
+    assert Petition.objects.get(pk=confirmed_twice.pk).signature_count == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cover_and_the_list_of_a_preview_come_from_one_snapshot(
+    petition, tmp_path, monkeypatch
+):
+    """A confirmation committed while the document is being drawn is in neither or both."""
+    import threading
+
+    from django.db import connection
+
+    from petitions import documents
+    from tests.petitions.test_documents import page_text
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite holds every writer back while the document is read")
+    for n in range(2):
+        make_signature(petition, f"s{n}@example.org", status=Signature.Status.CONFIRMED)
+    late = make_signature(petition, "late@example.org")
+    counting.rebuild(petition)
+    signer_rows = documents._signer_rows
+
+    def confirm_meanwhile(of):
+        worker = threading.Thread(target=lambda: (signing.confirm(late), connection.close()))
+        worker.start()
+        worker.join()
+        return signer_rows(of)
+
+    monkeypatch.setattr(documents, "_signer_rows", confirm_meanwhile)
+
+    listed, _ = documents.presentation_pdf(petition, tmp_path / "preview.pdf")
+
+    assert Signature.objects.get(pk=late.pk).status == Signature.Status.CONFIRMED
+    cover = page_text(tmp_path / "preview.pdf", 1, "-layout")
+    on_cover = re.search(r"Signatures online \(confirmed by email\)\s+(\d+)", cover)
+    assert listed == int(on_cover.group(1)) == 2
+
+
+# An archived presentation stays public ----------------------------------------------------------
+
+
+def test_archiving_a_presented_petition_keeps_its_presentation_public(client, presented):
+    petition = Petition.objects.get(pk=presented.petition_id)
+    petition.status = Petition.Status.ARCHIVED
+    petition.save()
+
+    page = client.get(reverse("petitions:detail", args=[petition.slug])).content.decode()
+    data = client.get(reverse("petitions:detail_json", args=[petition.slug])).json()
+    listed = client.get(reverse("petitions:list_json"), {"status": "archived"}).json()
+
+    assert presented.sha256 in page
+    assert data["presented"]["document_sha256"] == presented.sha256
+    assert data["presented"]["signature_count"] == 2
+    assert listed["results"][0]["presented"]["document_sha256"] == presented.sha256
+
+
+# The date of a presentation ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "opens,closes,presented_on,error",
+    [
+        ("2025-02-01", "2025-06-01", "2025-01-20", "opened on 1 February 2025"),
+        ("2025-02-01", "2025-06-01", "2025-05-31", "signing closed on 1 June 2025"),
+        ("2025-02-01", None, "2025-06-01", "signing closes today"),
+        ("2025-02-01", "2025-06-01", "2099-01-01", "once it has happened"),
+    ],
+)
+def test_a_presentation_cannot_be_dated_before_the_petition_closed_or_in_the_future(
+    client, owner, confirmed_twice, opens, closes, presented_on, error
+):
+    Petition.objects.filter(pk=confirmed_twice.pk).update(
+        opens_at=datetime.fromisoformat(opens).replace(tzinfo=UTC),
+        closes_at=closes and datetime.fromisoformat(closes).replace(tzinfo=UTC),
+    )
+    client.force_login(owner)
+    form = {"place": "Embassy", "recipient": "Ambassador", "presented_by": "Olivia"}
+
+    response = client.post(
+        reverse("admin:petitions_petition_present", args=[confirmed_twice.pk]),
+        {**form, "presented_on": presented_on},
+    )
+
+    assert response.status_code == 200
+    assert error in response.context["form"].errors["presented_on"][0]
+    with pytest.raises(delivery.InvalidPresentation):
+        delivery.present_petition(
+            confirmed_twice, presented_on=date.fromisoformat(presented_on), **form
+        )
+    assert not Presentation.objects.exists()
+    assert Petition.objects.get(pk=confirmed_twice.pk).status == Petition.Status.OPEN
+
+
+def test_a_presentation_on_the_day_signing_closed_is_recorded(client, owner, confirmed_twice):
+    Petition.objects.filter(pk=confirmed_twice.pk).update(
+        opens_at=datetime(2025, 2, 1, tzinfo=UTC), closes_at=datetime(2025, 6, 1, 9, tzinfo=UTC)
+    )
+    client.force_login(owner)
+
+    with on_commit_runs():
+        response = client.post(
+            reverse("admin:petitions_petition_present", args=[confirmed_twice.pk]),
+            {"presented_on": "2025-06-01", "place": "E", "recipient": "A", "presented_by": "O"},
+        )
+
+    assert response.status_code == 302
+    assert Presentation.objects.get().presented_on == date(2025, 6, 1)

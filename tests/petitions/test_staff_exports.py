@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AuditEvent, User
 from campaigns.models import Campaign
@@ -85,7 +86,7 @@ def build_presentation(petition: Petition, user: User) -> Presentation:
     with on_commit_runs():
         presentation = delivery.present_petition(
             petition,
-            presented_on=date(2025, 6, 20),
+            presented_on=timezone.localdate(),
             place="the Chinese Embassy, London",
             recipient="the Ambassador",
             presented_by="Olivia",
@@ -222,7 +223,7 @@ def test_an_outsider_cannot_present_our_petition(client, outsider, signed_petiti
     response = client.post(
         url,
         {
-            "presented_on": "2025-06-20",
+            "presented_on": timezone.localdate().isoformat(),
             "place": "Somewhere",
             "recipient": "Someone",
             "presented_by": "Oscar",
