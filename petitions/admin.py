@@ -34,7 +34,8 @@ from .models import (
 
 
 def _presented(petition: Petition | None) -> bool:
-    return petition is not None and petition.status == Petition.Status.PRESENTED
+    """Whether the petition has a presentation: sealed, even once archived (Petition.save())."""
+    return petition is not None and petition.presentations.exists()
 
 
 class FrozenOncePresentedInline(ScopedInline, admin.TabularInline):
@@ -147,8 +148,9 @@ class PetitionAdmin(OrganisationScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if _presented(obj):
-            # A presented petition stays as it was handed over, and the public page with it.
-            return [f.name for f in Petition._meta.fields if f.name != "id"]
+            # A presented petition stays as it was handed over, and the public page with it;
+            # it may still be archived, and brought back (Petition.save() holds the same rule).
+            return [f.name for f in Petition._meta.fields if f.name not in ("id", "status")]
         return super().get_readonly_fields(request, obj)
 
     def save_formset(self, request, form, formset, change):

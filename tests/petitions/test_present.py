@@ -389,7 +389,7 @@ def test_a_presented_petition_is_frozen_in_the_admin(client, superuser, signed_p
 
     page = client.get(change).content.decode()
 
-    assert 'name="title"' not in page and 'name="status"' not in page
+    assert 'name="title"' not in page
     assert 'name="paper_batches-0-count"' not in page
     assert 'name="demands-0-text"' not in page
     client.post(change, {"title": "Changed afterwards", "status": "open"})
@@ -397,6 +397,27 @@ def test_a_presented_petition_is_frozen_in_the_admin(client, superuser, signed_p
     assert signed_petition.title != "Changed afterwards"
     assert signed_petition.status == Petition.Status.PRESENTED
     assert signed_petition.paper_count == 5
+
+
+def test_a_presented_petition_can_be_archived_in_the_admin_but_not_reopened(
+    client, superuser, signed_petition
+):
+    from tests.petitions.test_paper_batches import change_form
+
+    present(signed_petition, superuser)
+    client.force_login(superuser)
+    change = reverse("admin:petitions_petition_change", args=[signed_petition.pk])
+    data = change_form(client, signed_petition)
+
+    reopened = client.post(change, {**data, "status": "open"})
+    archived = client.post(change, {**data, "status": "archived"})
+
+    assert reopened.status_code == 200
+    assert "has been presented" in reopened.content.decode()
+    assert archived.status_code == 302
+    signed_petition.refresh_from_db()
+    assert signed_petition.status == Petition.Status.ARCHIVED
+    assert not client.get(change).content.decode().count("Mark as presented")
 
 
 def test_the_presentation_page_offers_the_document_only_through_the_checked_view(
