@@ -145,7 +145,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15, 1, 10_
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "login_locked.html"
-AXES_CLIENT_IP_CALLABLE = "petitions.abuse.client_ip"  # X-Forwarded-For only via TRUSTED_PROXIES
+# The client as the signing limits count it: X-Forwarded-For only via TRUSTED_PROXIES, and an
+# IPv6 client by its /64 (axes keeps that network's first address).
+AXES_CLIENT_IP_CALLABLE = "petitions.abuse.client_for_limits"
 AXES_VERBOSE = False  # its log lines name addresses; logins are in the audit log instead
 AXES_DISABLE_ACCESS_LOG = True
 

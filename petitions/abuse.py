@@ -15,7 +15,8 @@ bots which rule they broke). Held for now:
   turns the limits off for load tests run from one address.
 
 The client address comes from X-Forwarded-For only when the request came through one of
-TRUSTED_PROXIES; a signature keeps only its network (/24 for IPv4, /48 for IPv6).
+TRUSTED_PROXIES; a signature keeps only its network (/24 for IPv4, /48 for IPv6). The limits
+count an IPv6 client by its /64, which one host can fill with addresses of its own.
 """
 
 from __future__ import annotations
@@ -42,26 +43,68 @@ HONEYPOT = "website"
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The address the request came from: REMOTE_ADDR, or, when that is a trusted proxy, the
-    last address in X-Forwarded-For that is not one of ours."""
-    remote = request.META.get("REMOTE_ADDR", "")
+    """The address the request came from (as parse_ip() gives it, or "" if none): REMOTE_ADDR,
+    or, when that is a trusted proxy, the last address in X-Forwarded-For that is not one of
+    ours."""
+    remote = parse_ip(request.META.get("REMOTE_ADDR", ""))
     trusted = settings.TRUSTED_PROXIES
     if not trusted or not _within(remote, trusted):
-        if "HTTP_X_FORWARDED_FOR" in request.META and _private(remote):
-            _warn_untrusted_proxy(remote)
-        return remote
-    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    for address in reversed(forwarded):
-        if address and not _within(address, trusted):
-            return address if _valid(address) else remote
-    return remote
+        if "HTTP_X_FORWARDED_FOR" in request.META and remote is not None and remote.is_private:
+            _warn_untrusted_proxy(str(remote))
+        return _text(remote)
+    for entry in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        if not entry.strip():
+            continue
+        address = parse_ip(entry)
+        if not _within(address, trusted):
+            return _text(address or remote)
+    return _text(remote)
 
 
-def _private(address: str) -> bool:
+def client_for_limits(request: HttpRequest) -> str:
+    """The client as the login lockout counts it (django-axes' AXES_CLIENT_IP_CALLABLE): see
+    limited_address()."""
+    return limited_address(client_ip(request))
+
+
+def limited_address(ip: str) -> str:
+    """What one client is to the limits: an IPv4 address itself, an IPv6 address's /64 (its
+    first address). A host is given a whole /64 and picks addresses in it at will, so keying on
+    the address would let it escape every limit by rotating."""
+    parsed = parse_ip(ip)
+    if parsed is None or parsed.version == 4:
+        return _text(parsed)
+    return str(ipaddress.IPv6Address(int(parsed) >> 64 << 64))
+
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def parse_ip(text: str) -> Address | None:
+    """An address as a server or proxy writes it, or None: 203.0.113.7, 203.0.113.7:5678,
+    2001:db8::1, [2001:db8::1] or [2001:db8::1]:443, with spaces around. An IPv4 address
+    mapped into IPv6 (::ffff:10.1.2.3, what a dual-stack socket reports) is the IPv4 address,
+    and an IPv6 zone (%eth0) is dropped."""
+    text = text.strip()
+    if text.startswith("["):
+        text, bracket, port = text[1:].partition("]")
+        if not bracket or not (port == "" or (port[:1] == ":" and port[1:].isdigit())):
+            return None
+    elif text.count(":") == 1:  # IPv4 with a port; an IPv6 address has two colons or more
+        text, _, port = text.partition(":")
+        if not port.isdigit():
+            return None
     try:
-        return ipaddress.ip_address(address).is_private
+        ip = ipaddress.ip_address(text.partition("%")[0])
     except ValueError:
-        return False
+        return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _text(ip: Address | None) -> str:
+    return "" if ip is None else str(ip)
 
 
 @functools.cache
@@ -75,27 +118,15 @@ def _warn_untrusted_proxy(remote: str) -> None:
     )
 
 
-def _valid(address: str) -> bool:
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return True
-
-
-def _within(address: str, networks) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
+def _within(ip: Address | None, networks) -> bool:
+    return ip is not None and any(ip in network for network in networks)
 
 
 def network_of(address: str) -> str:
-    """What a signature keeps of its address: 203.0.113.0/24, 2001:db8:1::/48, or ""."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
+    """What a signature and the audit log keep of an address: 203.0.113.0/24, 2001:db8:1::/48,
+    or ""."""
+    ip = parse_ip(address)
+    if ip is None:
         return ""
     if ip.version == 4:
         return f"{ipaddress.IPv4Address(int(ip) & 0xFFFF_FF00)}/24"
@@ -127,7 +158,7 @@ def _over_a_limit(ip: str, domain: str, petition_id: int) -> str:
     counters, reasons = [], []
     for scope, limit, minutes in limits():
         if scope == SigningLimit.Scope.ADDRESS:
-            key, whence = f"signing-ip:{_key(ip)}", "from one address"
+            key, whence = f"signing-ip:{_key(limited_address(ip))}", "from one address"
         elif scope == SigningLimit.Scope.DOMAIN:
             if domain in WEBMAIL_DOMAINS:
                 continue
@@ -202,10 +233,7 @@ def _load_limits() -> list[tuple[str, int, int]]:
 
 def matching_rule(ip: str, domain: str, address: str) -> SigningRule | None:
     """The rule this signature falls under, allow rules first."""
-    try:
-        client = ipaddress.ip_address(ip)
-    except ValueError:
-        client = None
+    client = parse_ip(ip)
     for rule, network in rules():
         if network is not None:
             if client is not None and client in network:

@@ -77,3 +77,22 @@ def test_a_forgotten_password_is_reset_by_an_email_celery_sends(client, manager)
     assert done.status_code == 302
     manager.refresh_from_db()
     assert manager.check_password(new)
+
+
+def test_wrong_passwords_from_addresses_across_one_ipv6_64_lock_it_out(client, manager, settings):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, "manuel", "wrong", address=f"2001:db8:5:6::{n + 1:x}")
+
+    locked = attempt(client, "manuel", PASSWORD, address="2001:db8:5:6:ffff::1")
+
+    assert locked.status_code == 429
+    assert attempt(client, "manuel", PASSWORD, address="2001:db8:5:7::1").status_code == 302
+
+
+def test_an_ipv4_mapped_address_is_locked_out_and_audited_as_ipv4(client, manager, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, "manuel", "wrong", address="::ffff:203.0.113.9")
+
+    assert attempt(client, "manuel", PASSWORD, address="203.0.113.9").status_code == 429
+    networks = set(AuditEvent.objects.values_list("detail__network", flat=True))
+    assert networks == {"203.0.113.0/24"}
