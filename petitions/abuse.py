@@ -11,8 +11,13 @@ bots which rule they broke). Held for now:
 - a burst: more signatures within a window than a limit allows (SigningLimit, kept by
   superusers) from one client address, from one email domain (big webmail providers excepted)
   or to one petition; counted in the cache (Redis in production, one round trip for them all),
-  under a keyed hash of the address or domain, never the thing itself. SIGNING_RATE_LIMITS=0
-  turns the limits off for load tests run from one address.
+  under a keyed hash of the address or domain, never the thing itself.
+
+Held people still get their email, but not beyond a cap on confirmation emails for one client or
+to one email domain (big webmail providers excepted), counted in the same round trip: the
+signature is saved all the same, owing no email, and answered alike; only the allow list
+exempts. SIGNING_RATE_LIMITS=0 turns the limits and the caps off for load tests run from one
+address.
 
 The client address comes from X-Forwarded-For only when the request came through one of
 TRUSTED_PROXIES; a signature keeps only its network (/24 for IPv4, /48 for IPv6). The limits
@@ -24,6 +29,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
+from dataclasses import dataclass
 
 from disposable_email_domains import blocklist as disposable_domains
 from django.conf import settings
@@ -133,45 +139,72 @@ def network_of(address: str) -> str:
     return f"{ipaddress.IPv6Address(int(ip) >> 80 << 80)}/48"
 
 
-def held_reason(ip: str, form_data, petition_id: int) -> str:
-    """Why this signature to the petition, from the client address ip (client_ip()), should be
-    held, or "" to count it normally."""
+@dataclass(frozen=True)
+class Verdict:
+    """What becomes of a signature: why it is held ("" when it counts), and whether it is sent
+    its confirmation email (not to the honeypot, nor beyond an email cap)."""
+
+    held_reason: str = ""
+    email: bool = True
+
+
+def assess(ip: str, form_data, petition_id: int) -> Verdict:
+    """The verdict on this signature to the petition from the client address ip (client_ip()).
+    Every signature not on the allow list counts against the email caps, held or not: held
+    people still get their email, and the caps are what keep one client from making the site
+    mail any number of addresses."""
     if form_data.get(HONEYPOT):
-        return "honeypot"
+        return Verdict("honeypot", email=False)
     address = Signature.canonical_email(form_data.get("email", ""))
     domain = address.rpartition("@")[2]
     rule = matching_rule(ip, domain, address)
+    if rule is not None and rule.kind == SigningRule.Kind.ALLOW:
+        return Verdict()
     if rule is not None:
-        if rule.kind == SigningRule.Kind.ALLOW:
-            return ""
-        return f"blocked: {rule}"[:100]
-    if domain in disposable_domains:
-        return "a disposable address"
-    if settings.SIGNING_RATE_LIMITS:
-        return _over_a_limit(ip, domain, petition_id)
-    return ""
+        reason = f"blocked: {rule}"[:100]
+    elif domain in disposable_domains:
+        reason = "a disposable address"
+    else:
+        reason = ""
+    if not settings.SIGNING_RATE_LIMITS:
+        return Verdict(reason)
+    over_a_limit, over_a_cap = _count(ip, domain, petition_id, held=bool(reason))
+    return Verdict(reason or over_a_limit, email=not over_a_cap)
 
 
-def _over_a_limit(ip: str, domain: str, petition_id: int) -> str:
-    """Count this signature against each limit in force (SigningLimit), in one round trip to
-    Redis; the reason for the first one it goes over, or ""."""
-    counters, reasons = [], []
-    for scope, limit, minutes in limits():
-        if scope == SigningLimit.Scope.ADDRESS:
-            key, whence = f"signing-ip:{_key(limited_address(ip))}", "from one address"
-        elif scope == SigningLimit.Scope.DOMAIN:
-            if domain in WEBMAIL_DOMAINS:
-                continue
-            key, whence = f"signing-domain:{_key(domain)}", "from one email domain"
-        else:
-            key, whence = f"signing-petition:{petition_id}", "to this petition"
-        counters.append((key, minutes * 60))
-        window = f"{minutes} minutes" if minutes != 1 else "a minute"
-        reasons.append((limit, f"more than {limit} signatures {whence} in {window}"))
-    for hits, (limit, reason) in zip(_hits(counters), reasons, strict=True):
-        if hits > limit:
-            return reason
-    return ""
+EMAIL_CAPS = (SigningLimit.Scope.EMAILS_FROM_CLIENT, SigningLimit.Scope.EMAILS_TO_DOMAIN)
+_WHENCE = {
+    SigningLimit.Scope.ADDRESS: "from one address",
+    SigningLimit.Scope.DOMAIN: "from one email domain",
+    SigningLimit.Scope.PETITION: "to this petition",
+}
+
+
+def _count(ip: str, domain: str, petition_id: int, *, held: bool) -> tuple[str, bool]:
+    """Count this signature against each limit in force (SigningLimit), all in one round trip
+    to Redis: the signing limits (not for a signature held already) and the email caps. The
+    reason for the first signing limit it goes over (or ""), and whether it goes over a cap."""
+    client = _key(limited_address(ip))
+    webmail = domain in WEBMAIL_DOMAINS
+    keys = {
+        SigningLimit.Scope.ADDRESS: not held and f"signing-ip:{client}",
+        SigningLimit.Scope.DOMAIN: not held and not webmail and f"signing-domain:{_key(domain)}",
+        SigningLimit.Scope.PETITION: not held and f"signing-petition:{petition_id}",
+        SigningLimit.Scope.EMAILS_FROM_CLIENT: f"emails-client:{client}",
+        SigningLimit.Scope.EMAILS_TO_DOMAIN: not webmail and f"emails-domain:{_key(domain)}",
+    }
+    counted = [(scope, limit, minutes) for scope, limit, minutes in limits() if keys.get(scope)]
+    hits = _hits([(keys[scope], minutes * 60) for scope, _, minutes in counted])
+    reason, over_a_cap = "", False
+    for count, (scope, limit, minutes) in zip(hits, counted, strict=True):
+        if count <= limit:
+            continue
+        if scope in EMAIL_CAPS:
+            over_a_cap = True
+        elif not reason:
+            window = f"{minutes} minutes" if minutes != 1 else "a minute"
+            reason = f"more than {limit} signatures {_WHENCE[scope]} in {window}"
+    return reason, over_a_cap
 
 
 # Where thousands of unrelated people have their address: never one sender's burst. (A limit
@@ -213,8 +246,15 @@ def _load_rules() -> list[tuple[SigningRule, object]]:
     ]
 
 
-# For a scope without its row (migration 0010 makes them; a flushed test database has none).
-DEFAULT_LIMITS = {"address": (10, 10), "domain": (100, 10), "petition": (0, 10)}
+# For a scope without its row (migrations 0010 and 0011 make them; a flushed test database has
+# none).
+DEFAULT_LIMITS = {
+    "address": (10, 10),
+    "domain": (100, 10),
+    "petition": (0, 10),
+    "emails_client": (100, 60),
+    "emails_domain": (500, 60),
+}
 
 
 def limits() -> list[tuple[str, int, int]]:

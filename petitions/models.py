@@ -316,18 +316,28 @@ class SigningRule(models.Model):
 
 class SigningLimit(models.Model):
     """How many signatures may come within a window before the rest are held, not refused
-    (petitions/abuse.py): from one client address, from one email domain (the big webmail
-    providers excepted), or to one petition. Kept by superusers; one row per scope."""
+    (petitions/abuse.py): from one client, from one email domain (the big webmail providers
+    excepted), or to one petition; and how many confirmation emails may be sent within a window
+    for one client, or to one email domain, before the rest are not sent (the signatures are
+    still saved). Kept by superusers; one row per scope."""
 
     class Scope(models.TextChoices):
-        ADDRESS = "address", "From one client address"
-        DOMAIN = "domain", "From one email domain (big webmail providers excepted)"
-        PETITION = "petition", "To one petition"
+        ADDRESS = "address", "Signatures from one client (an IPv4 address, an IPv6 /64)"
+        DOMAIN = "domain", "Signatures from one email domain (big webmail providers excepted)"
+        PETITION = "petition", "Signatures to one petition"
+        EMAILS_FROM_CLIENT = (
+            "emails_client",
+            "Confirmation emails for one client (an IPv4 address, an IPv6 /64)",
+        )
+        EMAILS_TO_DOMAIN = (
+            "emails_domain",
+            "Confirmation emails to one email domain (big webmail providers excepted)",
+        )
 
-    scope = models.CharField(max_length=10, choices=Scope.choices, unique=True)
+    scope = models.CharField(max_length=20, choices=Scope.choices, unique=True)
     limit = models.PositiveIntegerField(
-        help_text="Signatures within the window before the rest are held for staff to look "
-        "at. 0: no limit."
+        help_text="Within the window: signatures before the rest are held for staff to look "
+        "at, or confirmation emails before the rest are not sent. 0: no limit."
     )
     window_minutes = models.PositiveSmallIntegerField(
         default=10, validators=[MinValueValidator(1), MaxValueValidator(1440)]

@@ -45,6 +45,7 @@ def sign(
     city: str = "",
     ip_network: str = "",
     held_reason: str = "",
+    send_email: bool = True,
 ) -> None:
     """Record a signature and ask for the email that confirms it.
 
@@ -53,10 +54,12 @@ def sign(
        races between two requests for the same address.
     3. If the address has signed already, insert nothing; ask for one more email (capped):
        the confirmation link again while pending, an "already counted" note once confirmed.
-    4. Queue that email when the transaction commits (not for the honeypot: a bot gets none).
-    The caller learns nothing about which case happened, so neither does a stranger. A held
-    signature (held_reason, petitions/abuse.py) is saved and confirmed like any other but not
-    counted until staff release it.
+    4. Queue that email when the transaction commits.
+    No email is asked for at all for the honeypot (a bot gets none) or with send_email False
+    (beyond an email cap, petitions/abuse.py): the signature is saved owing none, so the
+    periodic requeue never sends one; staff may resend it from the admin. The caller learns
+    nothing about which case happened, so neither does a stranger. A held signature
+    (held_reason) is saved and confirmed like any other but not counted until staff release it.
     """
     if not petition.is_accepting_signatures:
         raise PetitionClosed(petition.closed_reason)
@@ -75,10 +78,11 @@ def sign(
         "ip_network": ip_network,
         "held_reason": held_reason,
     }
-    if held_reason == "honeypot":
+    emailed = send_email and held_reason != "honeypot"
+    if not emailed:
         row["confirmations_requested"] = 0
     signature_id = _insert_unless_signed(row)
-    if held_reason == "honeypot":
+    if not emailed:
         return
     if signature_id is None:
         signature_id = _request_another_email(petition, canonical)

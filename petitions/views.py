@@ -178,6 +178,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         drawn = SignatureForm(request.POST, petition=petition)  # its own fields, to draw
         return _petition_page(request, petition, drawn, status=400)
     ip = abuse.client_ip(request)
+    verdict = abuse.assess(ip, form.cleaned_data, petition.pk)
     try:
         signing.sign(
             petition,
@@ -186,7 +187,8 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             country=form.cleaned_data["country"],
             city=form.cleaned_data["city"],
             ip_network=abuse.network_of(ip),
-            held_reason=abuse.held_reason(ip, form.cleaned_data, petition.pk),
+            held_reason=verdict.held_reason,
+            send_email=verdict.email,
         )
     except signing.PetitionClosed:  # closed between the check above and the write
         return _petition_page(request, petition, status=409)
