@@ -497,7 +497,7 @@ class SignatureAdmin(OrganisationScopedAdmin):
     organisation_path = "petition__campaign__organisation"
     list_display = [
         "name",
-        "email",
+        "email_for_staff",  # a look-alike domain shown in its IDNA form too
         "petition",
         "country",
         "city",
@@ -524,7 +524,7 @@ class SignatureAdmin(OrganisationScopedAdmin):
         "petition",
         "uuid",
         "name",
-        "email",
+        "email_for_staff",
         "email_canonical",
         "country",
         "city",
@@ -539,8 +539,9 @@ class SignatureAdmin(OrganisationScopedAdmin):
         "held_reason",
         "ip_network",
     ]
+    exclude = ["email"]  # shown as email_for_staff
     actions = ["invalidate", "withdraw", "restore", "release", "resend"]
-    EMAIL_FIELDS = ("email", "email_canonical")
+    EMAIL_FIELDS = ("email", "email_canonical", "email_for_staff")
 
     def has_add_permission(self, request):
         return False
@@ -558,7 +559,11 @@ class SignatureAdmin(OrganisationScopedAdmin):
 
     def get_list_display(self, request):
         shown = super().get_list_display(request)
-        return shown if self._sees_emails(request) else [f for f in shown if f != "email"]
+        return (
+            shown
+            if self._sees_emails(request)
+            else [f for f in shown if f not in self.EMAIL_FIELDS]
+        )
 
     def get_search_fields(self, request):
         fields = super().get_search_fields(request)

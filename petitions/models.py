@@ -8,10 +8,11 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import EmailValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import punycode
 from django_countries.fields import CountryField
 
 from campaigns.models import Campaign
@@ -190,6 +191,38 @@ PLUS_TAG_DOMAINS = {
 }
 
 
+# Django's check of an address, without the host names it allows without a dot ("localhost").
+_email_validator = EmailValidator(allowlist=[])
+
+
+def validate_signer_email(value: str) -> None:
+    """A signer's address must be an ordinary mailbox at a domain name, so that the address we
+    mail (emails.mailbox()) is the one that was checked. Django's EmailValidator also takes a
+    quoted local part ("<v@evil.example>"@example.com), which mail software may read as another
+    address, an IP literal (user@[127.0.0.1]) and a host without a dot (a@localhost): each is
+    refused with a message that says why. A domain in any script is fine (it is mailed in its
+    IDNA form); the local part is ASCII, as Django's check has it."""
+    local, at, domain = value.rpartition("@")
+    if at and local.startswith('"'):
+        raise ValidationError(
+            "Enter the address without quotation marks, such as name@example.org.", code="quoted"
+        )
+    if at and domain.startswith("["):
+        raise ValidationError(
+            "Enter an address at a domain name, such as name@example.org, not at an IP address.",
+            code="ip_literal",
+        )
+    if at and local and domain and "." not in domain:
+        raise ValidationError(
+            "Enter an address with a full domain name, such as name@example.org.", code="no_dot"
+        )
+    _email_validator(value)
+    try:
+        punycode(domain)
+    except UnicodeError:
+        raise ValidationError(_email_validator.message, code="invalid") from None
+
+
 class SignatureQuerySet(models.QuerySet):
     def counted(self) -> SignatureQuerySet:
         """Signatures that count: confirmed, not invalidated or withdrawn, and not held."""
@@ -218,7 +251,7 @@ class Signature(models.Model):
     # Public identifier used in confirmation links; the primary key is never exposed.
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
-    email = models.EmailField(max_length=254)
+    email = models.EmailField(max_length=254, validators=[validate_signer_email])
     # What duplicates are detected on: the address lower-cased and stripped.
     email_canonical = models.CharField(max_length=254, editable=False)
     country = CountryField()
@@ -258,6 +291,20 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_status_display()})"
+
+    def email_for_staff(self) -> str:
+        """The address, followed by its domain's IDNA form when the domain is not ASCII, so that
+        a look-alike shows what it is: "name@bücher.example (xn--bcher-kva.example)"."""
+        domain = self.email.rpartition("@")[2]
+        if domain.isascii():
+            return self.email
+        try:
+            return f"{self.email} ({punycode(domain)})"
+        except UnicodeError:
+            return self.email
+
+    email_for_staff.short_description = "email"
+    email_for_staff.admin_order_field = "email"
 
     @staticmethod
     def canonical_email(address: str) -> str:

@@ -20,7 +20,7 @@ from django.db.models import F, Field, QuerySet
 from django.utils import timezone
 
 from . import counting
-from .models import Petition, Signature
+from .models import Petition, Signature, validate_signer_email
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ def sign(
 ) -> None:
     """Record a signature and ask for the email that confirms it.
 
-    1. Refuse when the petition does not take signatures now.
+    1. Refuse when the petition does not take signatures now, or an address that must not be
+       mailed (ValidationError, models.validate_signer_email).
     2. Insert a pending signature. The unique (petition, canonical address) constraint decides
        races between two requests for the same address.
     3. If the address has signed already, insert nothing; ask for one more email (capped):
@@ -63,13 +64,15 @@ def sign(
     """
     if not petition.is_accepting_signatures:
         raise PetitionClosed(petition.closed_reason)
+    email = email.strip()
+    validate_signer_email(email)
     canonical = Signature.canonical_email(email)
     now = timezone.now()
     row = {
         "petition_id": petition.pk,
         "uuid": uuid.uuid4(),
         "name": name,
-        "email": email.strip(),
+        "email": email,
         "email_canonical": canonical,
         "country": country,
         "city": city,
