@@ -94,6 +94,14 @@ class SignatureForm(forms.Form):
         form.fields = _shared_fields(petition.campaign.organisation.name)
         return form
 
+    @classmethod
+    def refused(cls, petition: Petition, message: str) -> SignatureForm:
+        """An empty form saying why a POST was refused unread (petitions.views.sign)."""
+        form = cls(petition=petition)
+        form.cleaned_data = {}  # what add_error() expects of a form that was checked
+        form.add_error(None, message)
+        return form
+
     @functools.cached_property
     def helper(self) -> FormHelper:
         """How crispy-forms lays the form out; built only when the form is drawn, not for each

@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.models import AuditEvent
 from petitions import signing
 from petitions.models import Petition, Signature, SigningLimit, SigningRule
-from tests.conftest import SIGN_DATA, on_commit_runs
+from tests.conftest import SIGN_DATA, on_commit_runs, post_form
 
 
 def sign_url(petition) -> str:
@@ -22,8 +22,8 @@ def sign_url(petition) -> str:
 
 def post(client, petition, email, data=None, **extra):
     with on_commit_runs():
-        return client.post(
-            sign_url(petition), {**SIGN_DATA, "email": email, **(data or {})}, **extra
+        return post_form(
+            client, sign_url(petition), {**SIGN_DATA, "email": email, **(data or {})}, **extra
         )
 
 

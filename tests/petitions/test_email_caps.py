@@ -13,12 +13,13 @@ from django.utils import timezone
 
 from petitions import abuse, tasks
 from petitions.models import Signature, SigningLimit, SigningRule
-from tests.conftest import SIGN_DATA, on_commit_runs
+from tests.conftest import SIGN_DATA, on_commit_runs, post_form
 
 
 def post(client, petition, email, address="203.0.113.9"):
     with on_commit_runs():
-        return client.post(
+        return post_form(
+            client,
             reverse("petitions:sign", args=[petition.slug]),
             {**SIGN_DATA, "email": email},
             REMOTE_ADDR=address,

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from petitions import signing, tasks
 from petitions.models import Signature
-from tests.conftest import SIGN_DATA, make_signature, on_commit_runs
+from tests.conftest import SIGN_DATA, make_signature, on_commit_runs, post_form
 
 REFUSED = [
     ("user@[127.0.0.1]", "not at an IP address"),
@@ -28,8 +28,8 @@ REFUSED = [
 
 def post(client, petition, address):
     with on_commit_runs():
-        return client.post(
-            reverse("petitions:sign", args=[petition.slug]), {**SIGN_DATA, "email": address}
+        return post_form(
+            client, reverse("petitions:sign", args=[petition.slug]), {**SIGN_DATA, "email": address}
         )
 
 
