@@ -92,6 +92,11 @@ def parse_ip(text: str) -> Address | None:
     mapped into IPv6 (::ffff:10.1.2.3, what a dual-stack socket reports) is the IPv4 address,
     and an IPv6 zone (%eth0) is dropped."""
     text = text.strip()
+    return _parsed(text) if len(text) <= 64 else None  # longer: no address, and not kept
+
+
+@functools.lru_cache(maxsize=1024)  # a sign POST asks up to four times about one address
+def _parsed(text: str) -> Address | None:
     if text.startswith("["):
         text, bracket, port = text[1:].partition("]")
         if not bracket or not (port == "" or (port[:1] == ":" and port[1:].isdigit())):
@@ -185,13 +190,13 @@ def _count(ip: str, domain: str, petition_id: int, *, held: bool) -> tuple[str, 
     to Redis: the signing limits (not for a signature held already) and the email caps. The
     reason for the first signing limit it goes over (or ""), and whether it goes over a cap."""
     client = _key(limited_address(ip))
-    webmail = domain in WEBMAIL_DOMAINS
+    mail_domain = "" if domain in WEBMAIL_DOMAINS else _key(domain)
     keys = {
         SigningLimit.Scope.ADDRESS: not held and f"signing-ip:{client}",
-        SigningLimit.Scope.DOMAIN: not held and not webmail and f"signing-domain:{_key(domain)}",
+        SigningLimit.Scope.DOMAIN: not held and mail_domain and f"signing-domain:{mail_domain}",
         SigningLimit.Scope.PETITION: not held and f"signing-petition:{petition_id}",
         SigningLimit.Scope.EMAILS_FROM_CLIENT: f"emails-client:{client}",
-        SigningLimit.Scope.EMAILS_TO_DOMAIN: not webmail and f"emails-domain:{_key(domain)}",
+        SigningLimit.Scope.EMAILS_TO_DOMAIN: mail_domain and f"emails-domain:{mail_domain}",
     }
     counted = [(scope, limit, minutes) for scope, limit, minutes in limits() if keys.get(scope)]
     hits = _hits([(keys[scope], minutes * 60) for scope, _, minutes in counted])

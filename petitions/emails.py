@@ -13,7 +13,7 @@ from django.core.mail.message import DNS_NAME, sanitize_address
 from django.template.loader import render_to_string
 from django.utils.encoding import punycode
 
-from .models import validate_signer_email
+from .models import PLAIN_MAILBOX, validate_signer_email
 
 
 def render_templated_email(name: str, context: dict) -> tuple[str, str, str]:
@@ -97,24 +97,12 @@ class Composer:
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\Z")
 
 
-# An ordinary ASCII mailbox at a domain name, as Django's EmailValidator reads one (a dot-atom,
-# then host labels and a top-level domain): what validate_signer_email() takes, without a quoted
-# local part, an IP literal or a dotless host. Nearly every signer's address, checked this way
-# in a microsecond.
-_PLAIN_MAILBOX = re.compile(
-    r"[-!#$%&'*+/=?^_`{}|~0-9A-Z]+(?:\.[-!#$%&'*+/=?^_`{}|~0-9A-Z]+)*"
-    r"@[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?(?:\.(?!-)[A-Z0-9-]{1,63}(?<!-))*"
-    r"\.(?!-)(?:[A-Z-]{2,63}|XN--[A-Z0-9]{1,59})(?<!-)\Z",
-    re.IGNORECASE,
-)
-
-
 def mailbox(address: str) -> str:
     """A signer's address as it is mailed, in To and in RCPT TO alike: checked again
     (models.validate_signer_email: a row saved before that check existed may hold anything),
     with its domain in IDNA form, so ASCII throughout and never parsed again. Raises
     ValidationError for an address that must not be mailed."""
-    if _PLAIN_MAILBOX.match(address):
+    if PLAIN_MAILBOX.match(address):
         return address
     validate_signer_email(address)
     local, _, domain = address.rpartition("@")

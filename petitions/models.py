@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import uuid
 from datetime import datetime
 
@@ -193,6 +194,15 @@ PLUS_TAG_DOMAINS = {
 
 # Django's check of an address, without the host names it allows without a dot ("localhost").
 _email_validator = EmailValidator(allowlist=[])
+# An ordinary ASCII mailbox at a domain name, as that check reads one (a dot-atom, host labels, a
+# top-level domain), without a quoted local part, an IP literal or a dotless host: nearly every
+# signer's address, recognised in a microsecond or two rather than the full check's twenty.
+PLAIN_MAILBOX = re.compile(
+    r"[-!#$%&'*+/=?^_`{}|~0-9A-Z]+(?:\.[-!#$%&'*+/=?^_`{}|~0-9A-Z]+)*"
+    r"@[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?(?:\.(?!-)[A-Z0-9-]{1,63}(?<!-))*"
+    r"\.(?!-)(?:[A-Z-]{2,63}|XN--[A-Z0-9]{1,59})(?<!-)\Z",
+    re.IGNORECASE,
+)
 
 
 def validate_signer_email(value: str) -> None:
@@ -202,6 +212,8 @@ def validate_signer_email(value: str) -> None:
     address, an IP literal (user@[127.0.0.1]) and a host without a dot (a@localhost): each is
     refused with a message that says why. A domain in any script is fine (it is mailed in its
     IDNA form); the local part is ASCII, as Django's check has it."""
+    if len(value) <= 320 and PLAIN_MAILBOX.match(value):
+        return
     local, at, domain = value.rpartition("@")
     if at and local.startswith('"'):
         raise ValidationError(

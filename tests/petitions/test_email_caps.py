@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -182,3 +183,34 @@ def test_a_new_instance_starts_with_generous_caps(db):
         ("emails_client", 100, 60),
         ("emails_domain", 500, 60),
     ]
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="counts in Redis: run with REDIS_URL")
+def test_with_redis_a_sign_post_counts_limits_and_caps_in_one_round_trip(
+    client, petition, monkeypatch
+):
+    import redis
+
+    set_limit("address", 10, minutes=10)
+    post(client, petition, "warm@example.org")  # the rules and limits are read once
+    pipelines, commands = [], []
+    real_execute, real_command = redis.client.Pipeline.execute, redis.Redis.execute_command
+
+    def execute(pipeline, *args, **kwargs):
+        pipelines.append(len(pipeline.command_stack))
+        return real_execute(pipeline, *args, **kwargs)
+
+    def command(connection, *args, **kwargs):
+        commands.append(args[0])
+        return real_command(connection, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+    monkeypatch.setattr(redis.Redis, "execute_command", command)
+
+    verdict = abuse.assess("198.51.100.7", {"email": "a@small-ngo.example"}, petition.pk)
+
+    assert verdict == abuse.Verdict()
+    # One pipeline: three counters (the client's signatures and emails, the domain's emails),
+    # each a SET NX and an INCR.
+    assert pipelines == [6]
+    assert commands == []

@@ -153,3 +153,34 @@ def test_the_smtp_envelope_is_the_checked_address(petition, settings, smtp_serve
     ((recipients, content),) = smtp_server.received
     assert recipients == ["min-ji@xn--bcher-kva.example"]
     assert email.message_from_bytes(content)["To"] == "min-ji@xn--bcher-kva.example"
+
+
+def test_the_quick_check_takes_nothing_the_full_one_refuses():
+    """models.PLAIN_MAILBOX passes nearly every address without Django's slower check: it must
+    never pass one that check refuses."""
+    import random
+
+    from django.core.validators import EmailValidator
+
+    from petitions.models import PLAIN_MAILBOX
+
+    full = EmailValidator(allowlist=[])
+    rng = random.Random(13)
+
+    def piece(odd: str) -> str:  # mostly letters and digits, now and then something odd
+        letters = "ab1"
+        return "".join(
+            rng.choice(odd if rng.random() < 0.08 else letters) for _ in range(rng.randint(1, 8))
+        )
+
+    taken = 0
+    for _ in range(20_000):
+        local = piece("-._+'\"ü[ ")
+        domain = ".".join(piece("-_ü[]:.") for _ in range(rng.randint(1, 3)))
+        address = (
+            f"{local}@{domain}.{rng.choice(['org', 'xn--p1ai', 'x', 'c0m', '-a', piece('ab-1')])}"
+        )
+        if PLAIN_MAILBOX.match(address):
+            taken += 1
+            full(address)  # raises if the full check would refuse it
+    assert taken > 1000
