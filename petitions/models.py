@@ -235,6 +235,19 @@ def validate_signer_email(value: str) -> None:
         raise ValidationError(_email_validator.message, code="invalid") from None
 
 
+def with_idna_domain(address: str) -> str:
+    """An address as staff see it: followed by its domain's IDNA form when the domain is not
+    ASCII, so that a look-alike of a known domain shows what it is:
+    "name@bücher.example (xn--bcher-kva.example)"."""
+    domain = address.rpartition("@")[2]
+    if domain.isascii():
+        return address
+    try:
+        return f"{address} ({punycode(domain)})"
+    except UnicodeError:
+        return address
+
+
 class SignatureQuerySet(models.QuerySet):
     def counted(self) -> SignatureQuerySet:
         """Signatures that count: confirmed, not invalidated or withdrawn, and not held."""
@@ -305,15 +318,7 @@ class Signature(models.Model):
         return f"{self.name} ({self.get_status_display()})"
 
     def email_for_staff(self) -> str:
-        """The address, followed by its domain's IDNA form when the domain is not ASCII, so that
-        a look-alike shows what it is: "name@bücher.example (xn--bcher-kva.example)"."""
-        domain = self.email.rpartition("@")[2]
-        if domain.isascii():
-            return self.email
-        try:
-            return f"{self.email} ({punycode(domain)})"
-        except UnicodeError:
-            return self.email
+        return with_idna_domain(self.email)
 
     email_for_staff.short_description = "email"
     email_for_staff.admin_order_field = "email"
