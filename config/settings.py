@@ -134,18 +134,40 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-# Staff login: after LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that
-# pair is locked out for LOGIN_LOCKOUT_MINUTES (django-axes); a success resets the count.
+# Staff login: after LOGIN_FAILURE_LIMIT wrong passwords for one username from one client, that
+# pair is locked out for LOGIN_LOCKOUT_MINUTES (django-axes); a success resets the count. And a
+# username that had LOGIN_USERNAME_FAILURE_LIMIT failed logins from anywhere in the last
+# LOGIN_USERNAME_LOCKOUT_MINUTES is refused, except from a network its user signed in from in
+# the last LOGIN_KNOWN_NETWORK_DAYS (accounts/lockout.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "accounts.lockout.UsernameLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, 1, 1000)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15, 1, 10_080))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Attempts refused during a lockout do not count again: a lockout is not lengthened by them, and
+# its owner retrying during a lock on the username is not then locked out by axes as well.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+LOGIN_USERNAME_FAILURE_LIMIT = envint("LOGIN_USERNAME_FAILURE_LIMIT", 20, 1, 100_000)
+LOGIN_USERNAME_LOCKOUT_MINUTES = envint("LOGIN_USERNAME_LOCKOUT_MINUTES", 10, 1, 1440)
+LOGIN_KNOWN_NETWORK_DAYS = envint("LOGIN_KNOWN_NETWORK_DAYS", 30, 0, 3650)
+# Staff passwords: at least 12 characters, not a common one, not like the user's name or address.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 AXES_LOCKOUT_TEMPLATE = "login_locked.html"
-AXES_CLIENT_IP_CALLABLE = "petitions.abuse.client_ip"  # X-Forwarded-For only via TRUSTED_PROXIES
+# The client as the signing limits count it: X-Forwarded-For only via TRUSTED_PROXIES, and an
+# IPv6 client by its /64 (axes keeps that network's first address).
+AXES_CLIENT_IP_CALLABLE = "petitions.abuse.client_for_limits"
 AXES_VERBOSE = False  # its log lines name addresses; logins are in the audit log instead
 AXES_DISABLE_ACCESS_LOG = True
 

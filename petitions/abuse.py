@@ -11,11 +11,17 @@ bots which rule they broke). Held for now:
 - a burst: more signatures within a window than a limit allows (SigningLimit, kept by
   superusers) from one client address, from one email domain (big webmail providers excepted)
   or to one petition; counted in the cache (Redis in production, one round trip for them all),
-  under a keyed hash of the address or domain, never the thing itself. SIGNING_RATE_LIMITS=0
-  turns the limits off for load tests run from one address.
+  under a keyed hash of the address or domain, never the thing itself.
+
+Held people still get their email, but not beyond a cap on confirmation emails for one client or
+to one email domain (big webmail providers excepted), counted in the same round trip: the
+signature is saved all the same, owing no email, and answered alike; only the allow list
+exempts. SIGNING_RATE_LIMITS=0 turns the limits and the caps off for load tests run from one
+address.
 
 The client address comes from X-Forwarded-For only when the request came through one of
-TRUSTED_PROXIES; a signature keeps only its network (/24 for IPv4, /48 for IPv6).
+TRUSTED_PROXIES; a signature keeps only its network (/24 for IPv4, /48 for IPv6). The limits
+count an IPv6 client by its /64, which one host can fill with addresses of its own.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
+from dataclasses import dataclass
 
 from disposable_email_domains import blocklist as disposable_domains
 from django.conf import settings
@@ -42,26 +49,73 @@ HONEYPOT = "website"
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The address the request came from: REMOTE_ADDR, or, when that is a trusted proxy, the
-    last address in X-Forwarded-For that is not one of ours."""
-    remote = request.META.get("REMOTE_ADDR", "")
+    """The address the request came from (as parse_ip() gives it, or "" if none): REMOTE_ADDR,
+    or, when that is a trusted proxy, the last address in X-Forwarded-For that is not one of
+    ours."""
+    remote = parse_ip(request.META.get("REMOTE_ADDR", ""))
     trusted = settings.TRUSTED_PROXIES
     if not trusted or not _within(remote, trusted):
-        if "HTTP_X_FORWARDED_FOR" in request.META and _private(remote):
-            _warn_untrusted_proxy(remote)
-        return remote
-    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    for address in reversed(forwarded):
-        if address and not _within(address, trusted):
-            return address if _valid(address) else remote
-    return remote
+        if "HTTP_X_FORWARDED_FOR" in request.META and remote is not None and remote.is_private:
+            _warn_untrusted_proxy(str(remote))
+        return _text(remote)
+    for entry in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        if not entry.strip():
+            continue
+        address = parse_ip(entry)
+        if not _within(address, trusted):
+            return _text(address or remote)
+    return _text(remote)
 
 
-def _private(address: str) -> bool:
+def client_for_limits(request: HttpRequest) -> str:
+    """The client as the login lockout counts it (django-axes' AXES_CLIENT_IP_CALLABLE): see
+    limited_address()."""
+    return limited_address(client_ip(request))
+
+
+def limited_address(ip: str) -> str:
+    """What one client is to the limits: an IPv4 address itself, an IPv6 address's /64 (its
+    first address). A host is given a whole /64 and picks addresses in it at will, so keying on
+    the address would let it escape every limit by rotating."""
+    parsed = parse_ip(ip)
+    if parsed is None or parsed.version == 4:
+        return _text(parsed)
+    return str(ipaddress.IPv6Address(int(parsed) >> 64 << 64))
+
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def parse_ip(text: str) -> Address | None:
+    """An address as a server or proxy writes it, or None: 203.0.113.7, 203.0.113.7:5678,
+    2001:db8::1, [2001:db8::1] or [2001:db8::1]:443, with spaces around. An IPv4 address
+    mapped into IPv6 (::ffff:10.1.2.3, what a dual-stack socket reports) is the IPv4 address,
+    and an IPv6 zone (%eth0) is dropped."""
+    text = text.strip()
+    return _parsed(text) if len(text) <= 64 else None  # longer: no address, and not kept
+
+
+@functools.lru_cache(maxsize=1024)  # a sign POST asks up to four times about one address
+def _parsed(text: str) -> Address | None:
+    if text.startswith("["):
+        text, bracket, port = text[1:].partition("]")
+        if not bracket or not (port == "" or (port[:1] == ":" and port[1:].isdigit())):
+            return None
+    elif text.count(":") == 1:  # IPv4 with a port; an IPv6 address has two colons or more
+        text, _, port = text.partition(":")
+        if not port.isdigit():
+            return None
     try:
-        return ipaddress.ip_address(address).is_private
+        ip = ipaddress.ip_address(text.partition("%")[0])
     except ValueError:
-        return False
+        return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _text(ip: Address | None) -> str:
+    return "" if ip is None else str(ip)
 
 
 @functools.cache
@@ -75,72 +129,87 @@ def _warn_untrusted_proxy(remote: str) -> None:
     )
 
 
-def _valid(address: str) -> bool:
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return True
-
-
-def _within(address: str, networks) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
+def _within(ip: Address | None, networks) -> bool:
+    return ip is not None and any(ip in network for network in networks)
 
 
 def network_of(address: str) -> str:
-    """What a signature keeps of its address: 203.0.113.0/24, 2001:db8:1::/48, or ""."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
+    """What a signature and the audit log keep of an address: 203.0.113.0/24, 2001:db8:1::/48,
+    or ""."""
+    ip = parse_ip(address)
+    if ip is None:
         return ""
     if ip.version == 4:
         return f"{ipaddress.IPv4Address(int(ip) & 0xFFFF_FF00)}/24"
     return f"{ipaddress.IPv6Address(int(ip) >> 80 << 80)}/48"
 
 
-def held_reason(ip: str, form_data, petition_id: int) -> str:
-    """Why this signature to the petition, from the client address ip (client_ip()), should be
-    held, or "" to count it normally."""
+@dataclass(frozen=True)
+class Verdict:
+    """What becomes of a signature: why it is held ("" when it counts), and whether it is sent
+    its confirmation email (not to the honeypot, nor beyond an email cap)."""
+
+    held_reason: str = ""
+    email: bool = True
+
+
+def assess(ip: str, form_data, petition_id: int) -> Verdict:
+    """The verdict on this signature to the petition from the client address ip (client_ip()).
+    Every signature not on the allow list counts against the email caps, held or not: held
+    people still get their email, and the caps are what keep one client from making the site
+    mail any number of addresses."""
     if form_data.get(HONEYPOT):
-        return "honeypot"
+        return Verdict("honeypot", email=False)
     address = Signature.canonical_email(form_data.get("email", ""))
     domain = address.rpartition("@")[2]
     rule = matching_rule(ip, domain, address)
+    if rule is not None and rule.kind == SigningRule.Kind.ALLOW:
+        return Verdict()
     if rule is not None:
-        if rule.kind == SigningRule.Kind.ALLOW:
-            return ""
-        return f"blocked: {rule}"[:100]
-    if domain in disposable_domains:
-        return "a disposable address"
-    if settings.SIGNING_RATE_LIMITS:
-        return _over_a_limit(ip, domain, petition_id)
-    return ""
+        reason = f"blocked: {rule}"[:100]
+    elif domain in disposable_domains:
+        reason = "a disposable address"
+    else:
+        reason = ""
+    if not settings.SIGNING_RATE_LIMITS:
+        return Verdict(reason)
+    over_a_limit, over_a_cap = _count(ip, domain, petition_id, held=bool(reason))
+    return Verdict(reason or over_a_limit, email=not over_a_cap)
 
 
-def _over_a_limit(ip: str, domain: str, petition_id: int) -> str:
-    """Count this signature against each limit in force (SigningLimit), in one round trip to
-    Redis; the reason for the first one it goes over, or ""."""
-    counters, reasons = [], []
-    for scope, limit, minutes in limits():
-        if scope == SigningLimit.Scope.ADDRESS:
-            key, whence = f"signing-ip:{_key(ip)}", "from one address"
-        elif scope == SigningLimit.Scope.DOMAIN:
-            if domain in WEBMAIL_DOMAINS:
-                continue
-            key, whence = f"signing-domain:{_key(domain)}", "from one email domain"
-        else:
-            key, whence = f"signing-petition:{petition_id}", "to this petition"
-        counters.append((key, minutes * 60))
-        window = f"{minutes} minutes" if minutes != 1 else "a minute"
-        reasons.append((limit, f"more than {limit} signatures {whence} in {window}"))
-    for hits, (limit, reason) in zip(_hits(counters), reasons, strict=True):
-        if hits > limit:
-            return reason
-    return ""
+EMAIL_CAPS = (SigningLimit.Scope.EMAILS_FROM_CLIENT, SigningLimit.Scope.EMAILS_TO_DOMAIN)
+_WHENCE = {
+    SigningLimit.Scope.ADDRESS: "from one address",
+    SigningLimit.Scope.DOMAIN: "from one email domain",
+    SigningLimit.Scope.PETITION: "to this petition",
+}
+
+
+def _count(ip: str, domain: str, petition_id: int, *, held: bool) -> tuple[str, bool]:
+    """Count this signature against each limit in force (SigningLimit), all in one round trip
+    to Redis: the signing limits (not for a signature held already) and the email caps. The
+    reason for the first signing limit it goes over (or ""), and whether it goes over a cap."""
+    client = _key(limited_address(ip))
+    mail_domain = "" if domain in WEBMAIL_DOMAINS else _key(domain)
+    keys = {
+        SigningLimit.Scope.ADDRESS: not held and f"signing-ip:{client}",
+        SigningLimit.Scope.DOMAIN: not held and mail_domain and f"signing-domain:{mail_domain}",
+        SigningLimit.Scope.PETITION: not held and f"signing-petition:{petition_id}",
+        SigningLimit.Scope.EMAILS_FROM_CLIENT: f"emails-client:{client}",
+        SigningLimit.Scope.EMAILS_TO_DOMAIN: mail_domain and f"emails-domain:{mail_domain}",
+    }
+    counted = [(scope, limit, minutes) for scope, limit, minutes in limits() if keys.get(scope)]
+    hits = _hits([(keys[scope], minutes * 60) for scope, _, minutes in counted])
+    reason, over_a_cap = "", False
+    for count, (scope, limit, minutes) in zip(hits, counted, strict=True):
+        if count <= limit:
+            continue
+        if scope in EMAIL_CAPS:
+            over_a_cap = True
+        elif not reason:
+            window = f"{minutes} minutes" if minutes != 1 else "a minute"
+            reason = f"more than {limit} signatures {_WHENCE[scope]} in {window}"
+    return reason, over_a_cap
 
 
 # Where thousands of unrelated people have their address: never one sender's burst. (A limit
@@ -182,8 +251,15 @@ def _load_rules() -> list[tuple[SigningRule, object]]:
     ]
 
 
-# For a scope without its row (migration 0010 makes them; a flushed test database has none).
-DEFAULT_LIMITS = {"address": (10, 10), "domain": (100, 10), "petition": (0, 10)}
+# For a scope without its row (migrations 0010 and 0012 make them; a flushed test database has
+# none).
+DEFAULT_LIMITS = {
+    "address": (10, 10),
+    "domain": (100, 10),
+    "petition": (0, 10),
+    "emails_client": (100, 60),
+    "emails_domain": (500, 60),
+}
 
 
 def limits() -> list[tuple[str, int, int]]:
@@ -202,10 +278,7 @@ def _load_limits() -> list[tuple[str, int, int]]:
 
 def matching_rule(ip: str, domain: str, address: str) -> SigningRule | None:
     """The rule this signature falls under, allow rules first."""
-    try:
-        client = ipaddress.ip_address(ip)
-    except ValueError:
-        client = None
+    client = parse_ip(ip)
     for rule, network in rules():
         if network is not None:
             if client is not None and client in network:

@@ -30,6 +30,7 @@ from .models import (
     Signature,
     SigningLimit,
     SigningRule,
+    with_idna_domain,
 )
 
 
@@ -493,7 +494,7 @@ class SignatureAdmin(OrganisationScopedAdmin):
     organisation_path = "petition__campaign__organisation"
     list_display = [
         "name",
-        "address",
+        "address",  # a look-alike domain shown in its IDNA form too
         "petition",
         "country",
         "city",
@@ -520,7 +521,7 @@ class SignatureAdmin(OrganisationScopedAdmin):
         "petition",
         "uuid",
         "name",
-        "email",
+        "email_for_staff",
         "email_canonical",
         "country",
         "city",
@@ -536,6 +537,7 @@ class SignatureAdmin(OrganisationScopedAdmin):
         "ip_network",
         "erased_at",
     ]
+    exclude = ["email"]  # shown as email_for_staff
     actions = ["invalidate", "withdraw", "restore", "release", "resend", "erase"]
 
     def has_add_permission(self, request):
@@ -577,7 +579,7 @@ class SignatureAdmin(OrganisationScopedAdmin):
 
     @admin.display(description="email", ordering="shown_email")
     def address(self, signature: Signature) -> str:
-        return signature.shown_email or "—"
+        return with_idna_domain(signature.shown_email) or "—"
 
     def get_list_display(self, request):
         shown = super().get_list_display(request)

@@ -11,6 +11,9 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import DNS_NAME, sanitize_address
 from django.template.loader import render_to_string
+from django.utils.encoding import punycode
+
+from .models import PLAIN_MAILBOX, validate_signer_email
 
 
 def render_templated_email(name: str, context: dict) -> tuple[str, str, str]:
@@ -54,7 +57,8 @@ class Composer:
         self.sender = envelope_address(header_address(settings.DEFAULT_FROM_EMAIL))
 
     def wire(self, name: str, key: tuple, context: dict, to: str, link: str = ""):
-        """(envelope sender, envelope recipient, message bytes) for one signer, or None."""
+        """(envelope sender, envelope recipient, message bytes) for one signer, or None. `to`
+        is the signer's mailbox(): the same ASCII address goes into To and RCPT TO."""
         if key not in self.flattened:
             rendered = self.render(name, key, context)
             message = templated_email(rendered, self.to).message()
@@ -70,12 +74,11 @@ class Composer:
         data = self.flattened[key]
         if not data:
             return None
-        recipient = header_address(to)
-        data = data.replace(self.to.encode(), recipient.encode())
+        data = data.replace(self.to.encode(), to.encode())
         data = data.replace(self.message_id.encode(), make_msgid(domain=DNS_NAME).encode())
         if link:
             data = data.replace(self.link.encode(), link.encode())
-        return self.sender, envelope_address(recipient), data
+        return self.sender, to, data
 
     def render(self, name: str, key: tuple, context: dict, link: str = "") -> tuple[str, str, str]:
         if key not in self.rendered:
@@ -88,10 +91,22 @@ class Composer:
         return subject, text, html
 
 
-# An address of plain ASCII (what nearly every signer has) goes into headers and the envelope
+# An address of plain ASCII (the sender, as nearly always) goes into headers and the envelope
 # as it is; Django's sanitize_address would give the same string back after parsing it with
 # the email package, which costs more than the rest of an email.
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\Z")
+
+
+def mailbox(address: str) -> str:
+    """A signer's address as it is mailed, in To and in RCPT TO alike: checked again
+    (models.validate_signer_email: a row saved before that check existed may hold anything),
+    with its domain in IDNA form, so ASCII throughout and never parsed again. Raises
+    ValidationError for an address that must not be mailed."""
+    if PLAIN_MAILBOX.match(address):
+        return address
+    validate_signer_email(address)
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{punycode(domain)}"
 
 
 def header_address(address: str) -> str:

@@ -5,8 +5,10 @@ file: the database formats the CSV, so a million rows take about as long as COPY
 memory used does not grow with the rows. Elsewhere (SQLite) Python's csv module writes the same
 columns from a chunked iterator.
 
-Every cell a spreadsheet would run as a formula (starting with = + - @, tab or carriage return)
-is prefixed with an apostrophe, so it is shown as text.
+Every cell a spreadsheet would run as a formula is prefixed with an apostrophe, so it is shown
+as text: one starting with = + - @, tab or carriage return, or with a character whose NFKC form
+starts with one of them (＝HYPERLINK(…), ﹦1+1, ＋, －, ＠…), since spreadsheets fold full-width
+and small forms into the ASCII signs.
 """
 
 from __future__ import annotations
@@ -22,14 +24,26 @@ from django_countries import countries
 
 from .models import Petition
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What a cell may start with that makes a spreadsheet run it: = + - @ tab and carriage return, and
+# every character whose NFKC form starts with one of them. Worked out from Unicode's tables
+# (tests/petitions/test_exports.py checks every code point) and written out here: the SQL below
+# lists them, and the check runs for every cell.
+FORMULA_SIGNS = "=+-@\t\r"
+FORMULA_STARTS = frozenset(
+    FORMULA_SIGNS
+    + "\u207a\u207c\u208a\u208c"  # superscript and subscript + and =: ⁺ ⁼ ₊ ₌
+    + "\u2a75\u2a76"  # ⩵ ⩶: two and three equals signs
+    + "\ufb29"  # ﬩ Hebrew alternative plus sign
+    + "\ufe62\ufe63\ufe66\ufe6b"  # small form variants: ﹢ ﹣ ﹦ ﹫
+    + "\uff0b\uff0d\uff1d\uff20"  # full-width forms: ＋ － ＝ ＠
+)
 # Excel reads a UTF-8 file as UTF-8 only when it starts with a byte order mark.
 BOM = "\ufeff".encode()
 PROGRESS_EVERY = 5000
 
 
 def neutralise(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return "'" + value if value[:1] in FORMULA_STARTS else value
 
 
 def columns(include_email: bool) -> list[str]:
@@ -82,7 +96,7 @@ def _python_csv(petition, out, include_email, on_progress) -> int:
     return number
 
 
-FORMULA_CODES = ", ".join(str(ord(start)) for start in FORMULA_STARTS)
+FORMULA_CODES = ", ".join(str(code) for code in sorted(map(ord, FORMULA_STARTS)))
 
 
 def _neutralised_sql(column: str) -> str:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django_countries import countries
 
-from .models import Petition, Signature
+from .models import Petition, Signature, validate_signer_email
 
 # Characters that have no place in a name: C0/C1 controls, and the bidirectional overrides and
 # isolates that can make a name display as something else. (Joiners such as ZWNJ, which Persian
@@ -54,6 +54,7 @@ class SignatureForm(forms.Form):
     )
     email = forms.EmailField(
         max_length=254,
+        validators=[validate_signer_email],
         label="Email address",
         help_text="We'll email you a link to confirm your signature. It is never published.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -91,6 +92,14 @@ class SignatureForm(forms.Form):
         forms.Form.__init__(form, data, label_suffix="")  # not drawn: no translated colon
         form.petition = petition
         form.fields = _shared_fields(petition.campaign.organisation.name)
+        return form
+
+    @classmethod
+    def refused(cls, petition: Petition, message: str) -> SignatureForm:
+        """An empty form saying why a POST was refused unread (petitions.views.sign)."""
+        form = cls(petition=petition)
+        form.cleaned_data = {}  # what add_error() expects of a form that was checked
+        form.add_error(None, message)
         return form
 
     @functools.cached_property

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 import uuid
 from datetime import datetime
@@ -9,10 +10,11 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import EmailValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import punycode
 from django_countries.fields import CountryField
 
 from accounts import roles
@@ -281,9 +283,65 @@ PLUS_TAG_DOMAINS = {
 }
 
 
+# Django's check of an address, without the host names it allows without a dot ("localhost").
+_email_validator = EmailValidator(allowlist=[])
+# An ordinary ASCII mailbox at a domain name, as that check reads one (a dot-atom, host labels, a
+# top-level domain), without a quoted local part, an IP literal or a dotless host: nearly every
+# signer's address, recognised in a microsecond or two rather than the full check's twenty.
+PLAIN_MAILBOX = re.compile(
+    r"[-!#$%&'*+/=?^_`{}|~0-9A-Z]+(?:\.[-!#$%&'*+/=?^_`{}|~0-9A-Z]+)*"
+    r"@[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?(?:\.(?!-)[A-Z0-9-]{1,63}(?<!-))*"
+    r"\.(?!-)(?:[A-Z-]{2,63}|XN--[A-Z0-9]{1,59})(?<!-)\Z",
+    re.IGNORECASE,
+)
+
+
+def validate_signer_email(value: str) -> None:
+    """A signer's address must be an ordinary mailbox at a domain name, so that the address we
+    mail (emails.mailbox()) is the one that was checked. Django's EmailValidator also takes a
+    quoted local part ("<v@evil.example>"@example.com), which mail software may read as another
+    address, an IP literal (user@[127.0.0.1]) and a host without a dot (a@localhost): each is
+    refused with a message that says why. A domain in any script is fine (it is mailed in its
+    IDNA form); the local part is ASCII, as Django's check has it."""
+    if len(value) <= 320 and PLAIN_MAILBOX.match(value):
+        return
+    local, at, domain = value.rpartition("@")
+    if at and local.startswith('"'):
+        raise ValidationError(
+            "Enter the address without quotation marks, such as name@example.org.", code="quoted"
+        )
+    if at and domain.startswith("["):
+        raise ValidationError(
+            "Enter an address at a domain name, such as name@example.org, not at an IP address.",
+            code="ip_literal",
+        )
+    if at and local and domain and "." not in domain:
+        raise ValidationError(
+            "Enter an address with a full domain name, such as name@example.org.", code="no_dot"
+        )
+    _email_validator(value)
+    try:
+        punycode(domain)
+    except UnicodeError:
+        raise ValidationError(_email_validator.message, code="invalid") from None
+
+
+def with_idna_domain(address: str) -> str:
+    """An address as staff see it: followed by its domain's IDNA form when the domain is not
+    ASCII, so that a look-alike of a known domain shows what it is:
+    "name@bücher.example (xn--bcher-kva.example)"."""
+    domain = address.rpartition("@")[2]
+    if domain.isascii():
+        return address
+    try:
+        return f"{address} ({punycode(domain)})"
+    except UnicodeError:
+        return address
+
+
 class SignaturesAreEvidence(Exception):
     """Signatures are never deleted: they are invalidated or withdrawn (and stop counting), and a
-    signer's personal data is erased (petitions.signing.erase_signers) while the counts stay."""
+    signer's personal data is erased (petitions.moderation.erase_signers) while the counts stay."""
 
 
 class SignatureQuerySet(models.QuerySet):
@@ -323,7 +381,7 @@ class Signature(models.Model):
     # Public identifier used in confirmation links; the primary key is never exposed.
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
-    email = models.EmailField(max_length=254)
+    email = models.EmailField(max_length=254, validators=[validate_signer_email])
     # What duplicates are detected on: the address lower-cased and stripped.
     email_canonical = models.CharField(max_length=254, editable=False)
     country = CountryField()
@@ -342,7 +400,7 @@ class Signature(models.Model):
     ip_network = models.CharField(max_length=43, blank=True, editable=False)
     # Why the signature is held (not counted until staff release it), or "" (petitions/abuse.py).
     held_reason = models.CharField(max_length=100, blank=True, editable=False)
-    # When the signer's personal data was erased at their request (signing.erase_signers); the
+    # When the signer's personal data was erased at their request (moderation.erase_signers); the
     # signature still counts.
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -350,7 +408,7 @@ class Signature(models.Model):
 
     # What identifies a signer beyond the name, town and country that the delivered petition
     # lists: only roles that may see signers' addresses see these, in any list, page or lookup.
-    PRIVATE_FIELDS = ("email", "email_canonical", "ip_network")
+    PRIVATE_FIELDS = ("email", "email_for_staff", "email_canonical", "ip_network")
     ERASED_NAME = "(erased at the signer's request)"
 
     class Meta:
@@ -374,6 +432,12 @@ class Signature(models.Model):
 
     def delete(self, *args, **kwargs):
         raise SignaturesAreEvidence("Signatures are evidence: they are never deleted.")
+
+    def email_for_staff(self) -> str:
+        return with_idna_domain(self.email)
+
+    email_for_staff.short_description = "email"
+    email_for_staff.admin_order_field = "email"
 
     @staticmethod
     def canonical_email(address: str) -> str:
@@ -432,18 +496,28 @@ class SigningRule(models.Model):
 
 class SigningLimit(models.Model):
     """How many signatures may come within a window before the rest are held, not refused
-    (petitions/abuse.py): from one client address, from one email domain (the big webmail
-    providers excepted), or to one petition. Kept by superusers; one row per scope."""
+    (petitions/abuse.py): from one client, from one email domain (the big webmail providers
+    excepted), or to one petition; and how many confirmation emails may be sent within a window
+    for one client, or to one email domain, before the rest are not sent (the signatures are
+    still saved). Kept by superusers; one row per scope."""
 
     class Scope(models.TextChoices):
-        ADDRESS = "address", "From one client address"
-        DOMAIN = "domain", "From one email domain (big webmail providers excepted)"
-        PETITION = "petition", "To one petition"
+        ADDRESS = "address", "Signatures from one client (an IPv4 address, an IPv6 /64)"
+        DOMAIN = "domain", "Signatures from one email domain (big webmail providers excepted)"
+        PETITION = "petition", "Signatures to one petition"
+        EMAILS_FROM_CLIENT = (
+            "emails_client",
+            "Confirmation emails for one client (an IPv4 address, an IPv6 /64)",
+        )
+        EMAILS_TO_DOMAIN = (
+            "emails_domain",
+            "Confirmation emails to one email domain (big webmail providers excepted)",
+        )
 
-    scope = models.CharField(max_length=10, choices=Scope.choices, unique=True)
+    scope = models.CharField(max_length=20, choices=Scope.choices, unique=True)
     limit = models.PositiveIntegerField(
-        help_text="Signatures within the window before the rest are held for staff to look "
-        "at. 0: no limit."
+        help_text="Within the window: signatures before the rest are held for staff to look "
+        "at, or confirmation emails before the rest are not sent. 0: no limit."
     )
     window_minutes = models.PositiveSmallIntegerField(
         default=10, validators=[MinValueValidator(1), MaxValueValidator(1440)]

@@ -20,7 +20,7 @@ from django.db.models import F, Field
 from django.utils import timezone
 
 from . import counting
-from .models import Petition, Signature
+from .models import Petition, Signature, validate_signer_email
 
 log = logging.getLogger(__name__)
 
@@ -45,28 +45,34 @@ def sign(
     city: str = "",
     ip_network: str = "",
     held_reason: str = "",
+    send_email: bool = True,
 ) -> None:
     """Record a signature and ask for the email that confirms it.
 
-    1. Refuse when the petition does not take signatures now.
+    1. Refuse when the petition does not take signatures now, or an address that must not be
+       mailed (ValidationError, models.validate_signer_email).
     2. Insert a pending signature. The unique (petition, canonical address) constraint decides
        races between two requests for the same address.
     3. If the address has signed already, insert nothing; ask for one more email (capped):
        the confirmation link again while pending, an "already counted" note once confirmed.
-    4. Queue that email when the transaction commits (not for the honeypot: a bot gets none).
-    The caller learns nothing about which case happened, so neither does a stranger. A held
-    signature (held_reason, petitions/abuse.py) is saved and confirmed like any other but not
-    counted until staff release it.
+    4. Queue that email when the transaction commits.
+    No email is asked for at all for the honeypot (a bot gets none) or with send_email False
+    (beyond an email cap, petitions/abuse.py): the signature is saved owing none, so the
+    periodic requeue never sends one; staff may resend it from the admin. The caller learns
+    nothing about which case happened, so neither does a stranger. A held signature
+    (held_reason) is saved and confirmed like any other but not counted until staff release it.
     """
     if not petition.is_accepting_signatures:
         raise PetitionClosed(petition.closed_reason)
+    email = email.strip()
+    validate_signer_email(email)
     canonical = Signature.canonical_email(email)
     now = timezone.now()
     row = {
         "petition_id": petition.pk,
         "uuid": uuid.uuid4(),
         "name": name,
-        "email": email.strip(),
+        "email": email,
         "email_canonical": canonical,
         "country": country,
         "city": city,
@@ -75,10 +81,11 @@ def sign(
         "ip_network": ip_network,
         "held_reason": held_reason,
     }
-    if held_reason == "honeypot":
+    emailed = send_email and held_reason != "honeypot"
+    if not emailed:
         row["confirmations_requested"] = 0
     signature_id = _insert_unless_signed(row)
-    if held_reason == "honeypot":
+    if not emailed:
         return
     if signature_id is None:
         signature_id = _request_another_email(petition, canonical)

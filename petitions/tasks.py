@@ -11,6 +11,7 @@ from pathlib import Path
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import connection, transaction
@@ -21,7 +22,7 @@ from django.utils import timezone
 from accounts import audit
 
 from . import counting, documents, exports, signing
-from .emails import Composer, Transmitter, templated_email
+from .emails import Composer, Transmitter, mailbox, templated_email
 from .models import Export, Petition, Presentation, Signature, private_storage
 from .tokens import make_token
 
@@ -70,7 +71,7 @@ def send_due_confirmations(self) -> int:
         time.sleep(signing.QUEUE_CHECK_SECONDS)  # those made meanwhile may not (see there)
     composer = Composer()
     petitions: dict[int, Petition] = {}
-    sent = failed = after = 0
+    sent = failed = unmailable = after = 0
     while True:
         rows = list(
             Signature.objects.owed_email()
@@ -84,6 +85,8 @@ def send_due_confirmations(self) -> int:
             for signature_id, error in _send_claimed(batch, claimed, composer):
                 if error is None:
                     sent += 1
+                elif isinstance(error, ValidationError):
+                    unmailable += 1  # its claim is kept: never tried again
                 else:
                     failed += 1
                     _give_back(signature_id, claimed[signature_id])
@@ -93,6 +96,8 @@ def send_due_confirmations(self) -> int:
         if not self.request.is_eager:
             send_due_confirmations.delay()
             break
+    if unmailable:
+        log.warning("%s confirmation emails not sent: their addresses cannot be mailed", unmailable)
     if failed:
         raise smtplib.SMTPException(f"{failed} confirmation emails failed; retrying")
     return sent
@@ -174,7 +179,9 @@ def _send_claimed(batch: list[Signature], claimed: dict, composer: Composer) -> 
 
 def _message(signature: Signature, composer: Composer, smtp=None, *, wire: bool = False):
     """The one email a signature is owed: the confirmation link while pending, a note that it
-    already counts once confirmed. With wire=True: Composer.wire()'s bytes, or None."""
+    already counts once confirmed, to its mailbox() (ValidationError for an address that must
+    not be mailed). With wire=True: Composer.wire()'s bytes, or None."""
+    to = mailbox(signature.email)
     petition = signature.petition
     context = {"petition": petition, "organisation": petition.campaign.organisation}
     if signature.status == Signature.Status.PENDING:
@@ -185,8 +192,8 @@ def _message(signature: Signature, composer: Composer, smtp=None, *, wire: bool 
         context["petition_url"] = settings.SITE_URL + petition.get_absolute_url()
         name, key, link = "already_signed", (petition.pk, "already"), ""
     if wire:
-        return composer.wire(name, key, context, signature.email, link)
-    return templated_email(composer.render(name, key, context, link), signature.email, smtp)
+        return composer.wire(name, key, context, to, link)
+    return templated_email(composer.render(name, key, context, link), to, smtp)
 
 
 def confirm_path(signature_uuid: uuid.UUID) -> str:
@@ -207,7 +214,8 @@ def _confirm_path_parts() -> tuple[str, str, str]:
 
 def deliver_confirmation(signature: Signature) -> str:
     """Send the one email a signature is owed, once: claimed with a conditional update so that
-    two workers never send the same email, and given back if sending fails."""
+    two workers never send the same email, and given back if sending fails (but not for an
+    address that cannot be mailed: that would be tried again for ever)."""
     if signature.status not in (Signature.Status.PENDING, Signature.Status.CONFIRMED):
         return "not needed"
     sent = signature.confirmations_sent
@@ -220,6 +228,9 @@ def deliver_confirmation(signature: Signature) -> str:
         return "another worker got there first"
     try:
         _message(signature, Composer()).send()
+    except ValidationError:
+        log.warning("signature %s: its address cannot be mailed; no email sent", signature.pk)
+        return "address cannot be mailed"
     except Exception:
         _give_back(signature.pk, sent + 1)
         raise

@@ -166,6 +166,27 @@ def refuse_cross_site(view):
     return csrf_exempt(checked)
 
 
+# The largest honest sign POST is a few KB: the name (200 characters), town (100) and address
+# (254), each character up to 4 bytes of UTF-8 sent as 12 percent-encoded, and the fields' names.
+SIGN_BODY_MAX_BYTES = 16 * 1024
+FORM_ENCODED = "application/x-www-form-urlencoded"
+
+
+def _unreadable(request: HttpRequest) -> tuple[int, str] | None:
+    """Why a sign POST's body is not read at all (status, message), or None: it is not what the
+    form sends, or it is larger than any signature. Decided from the headers, before Django
+    parses the body (request.POST would first spool a multipart upload to disk)."""
+    if request.content_type != FORM_ENCODED:
+        return 415, "Your details did not arrive as this form sends them. Please try again."
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0  # Django reads no body then
+    if length > SIGN_BODY_MAX_BYTES:
+        return 413, "Your details were longer than this form takes. Please try again."
+    return None
+
+
 @never_cache
 @require_POST
 @refuse_cross_site
@@ -173,11 +194,16 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = recent_public_petition(slug)
     if not petition.is_accepting_signatures:
         return _petition_page(request, petition, status=409)
+    unreadable = _unreadable(request)
+    if unreadable is not None:
+        status, message = unreadable
+        return _petition_page(request, petition, SignatureForm.refused(petition, message), status)
     form = SignatureForm.checking(request.POST, petition)
     if not form.is_valid():
         drawn = SignatureForm(request.POST, petition=petition)  # its own fields, to draw
         return _petition_page(request, petition, drawn, status=400)
     ip = abuse.client_ip(request)
+    verdict = abuse.assess(ip, form.cleaned_data, petition.pk)
     try:
         signing.sign(
             petition,
@@ -186,7 +212,8 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             country=form.cleaned_data["country"],
             city=form.cleaned_data["city"],
             ip_network=abuse.network_of(ip),
-            held_reason=abuse.held_reason(ip, form.cleaned_data, petition.pk),
+            held_reason=verdict.held_reason,
+            send_email=verdict.email,
         )
     except signing.PetitionClosed:  # closed between the check above and the write
         return _petition_page(request, petition, status=409)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.core.cache import cache
@@ -185,6 +186,14 @@ SIGN_DATA = {
     "city": "Seoul",
     "consent": "on",
 }
+
+
+def post_form(client: Client, url: str, data: dict, **extra):
+    """POST as a browser posts a form, URL-encoded (the test client would send multipart, which
+    the sign view refuses)."""
+    return client.post(
+        url, urlencode(data, doseq=True), content_type="application/x-www-form-urlencoded", **extra
+    )
 
 
 def on_commit_runs():

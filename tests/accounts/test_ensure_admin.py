@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 
 from accounts.models import User
@@ -21,6 +22,7 @@ def test_it_creates_a_superuser_and_prints_a_login_that_works(db, settings, tmp_
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff
     assert admin.check_password(password)
+    validate_password(password, admin)  # the staff password policy (settings)
     assert (tmp_path / "admin-password").stat().st_mode & 0o077 == 0
 
 

@@ -1,11 +1,15 @@
-"""Staff login: wrong passwords are rate-limited, logins are audited (with the network only),
-and a forgotten password is reset by an email Celery sends."""
+"""Staff login: wrong passwords are rate-limited, for one username from one client and for one
+username from everywhere; logins are audited (with the network only), and a forgotten password is
+reset by an email Celery sends."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+import time_machine
 from django.core import mail
+from django.utils import timezone
 
 from accounts.models import AuditEvent
 
@@ -77,3 +81,75 @@ def test_a_forgotten_password_is_reset_by_an_email_celery_sends(client, manager)
     assert done.status_code == 302
     manager.refresh_from_db()
     assert manager.check_password(new)
+
+
+def test_wrong_passwords_from_addresses_across_one_ipv6_64_lock_it_out(client, manager, settings):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, "manuel", "wrong", address=f"2001:db8:5:6::{n + 1:x}")
+
+    locked = attempt(client, "manuel", PASSWORD, address="2001:db8:5:6:ffff::1")
+
+    assert locked.status_code == 429
+    assert attempt(client, "manuel", PASSWORD, address="2001:db8:5:7::1").status_code == 302
+
+
+def test_an_ipv4_mapped_address_is_locked_out_and_audited_as_ipv4(client, manager, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, "manuel", "wrong", address="::ffff:203.0.113.9")
+
+    assert attempt(client, "manuel", PASSWORD, address="203.0.113.9").status_code == 429
+    networks = set(AuditEvent.objects.values_list("detail__network", flat=True))
+    assert networks == {"203.0.113.0/24"}
+
+
+def fail_from_many_addresses(client, username: str, times: int) -> None:
+    """Wrong passwords, each from an address of its own: axes' limit per client never trips."""
+    for n in range(times):
+        attempt(client, username, "wrong", address=f"198.51.{n // 250}.{n % 250 + 1}")
+
+
+def test_failures_from_many_addresses_lock_the_username_for_a_short_while(
+    client, manager, owner, settings
+):
+    fail_from_many_addresses(client, "manuel", settings.LOGIN_USERNAME_FAILURE_LIMIT)
+
+    locked = attempt(client, "manuel", PASSWORD, address="192.0.2.1")
+    assert locked.status_code == 429
+    assert "Too many attempts" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert attempt(client, "olivia", PASSWORD, address="192.0.2.1").status_code == 302  # others
+    client.logout()
+    later = timezone.now() + timedelta(minutes=settings.LOGIN_USERNAME_LOCKOUT_MINUTES)
+    with time_machine.travel(later):
+        assert attempt(client, "manuel", PASSWORD, address="192.0.2.1").status_code == 302
+
+
+def test_the_lock_on_a_username_is_not_applied_from_a_network_its_user_signed_in_from(
+    client, manager, settings
+):
+    assert attempt(client, "manuel", PASSWORD, address="203.0.113.9").status_code == 302
+    client.logout()
+    fail_from_many_addresses(client, "manuel", settings.LOGIN_USERNAME_FAILURE_LIMIT)
+
+    assert attempt(client, "manuel", PASSWORD, address="192.0.2.1").status_code == 429
+    assert attempt(client, "manuel", PASSWORD, address="203.0.113.77").status_code == 302
+    client.logout()
+    settings.LOGIN_KNOWN_NETWORK_DAYS = 0  # a sign-in long ago no longer counts
+    assert attempt(client, "manuel", PASSWORD, address="203.0.113.77").status_code == 429
+
+
+def test_a_username_below_its_limit_is_not_locked(client, manager, settings):
+    fail_from_many_addresses(client, "manuel", settings.LOGIN_USERNAME_FAILURE_LIMIT - 1)
+
+    assert attempt(client, "manuel", PASSWORD, address="192.0.2.1").status_code == 302
+
+
+def test_retrying_during_a_lockout_does_not_lengthen_it(client, manager, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, "manuel", "wrong")
+    locked_at = timezone.now()
+    with time_machine.travel(locked_at + settings.AXES_COOLOFF_TIME * 2 / 3):
+        assert attempt(client, "manuel", PASSWORD).status_code == 429
+
+    with time_machine.travel(locked_at + settings.AXES_COOLOFF_TIME + timedelta(seconds=1)):
+        assert attempt(client, "manuel", PASSWORD).status_code == 302

@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.models import AuditEvent
 from petitions import moderation, signing
 from petitions.models import Petition, Signature, SigningLimit, SigningRule
-from tests.conftest import SIGN_DATA, on_commit_runs
+from tests.conftest import SIGN_DATA, on_commit_runs, post_form
 
 
 def sign_url(petition) -> str:
@@ -22,8 +22,8 @@ def sign_url(petition) -> str:
 
 def post(client, petition, email, data=None, **extra):
     with on_commit_runs():
-        return client.post(
-            sign_url(petition), {**SIGN_DATA, "email": email, **(data or {})}, **extra
+        return post_form(
+            client, sign_url(petition), {**SIGN_DATA, "email": email, **(data or {})}, **extra
         )
 
 
@@ -161,6 +161,80 @@ def test_only_the_network_is_kept_and_the_proxy_header_only_from_a_trusted_proxy
     assert networks["trusted@example.org"] == "203.0.113.0/24"
     assert networks["v6@example.org"] == "2001:db8:1::/48"
     assert "203.0.113.77" not in str(list(Signature.objects.values()))
+
+
+def test_a_client_rotating_addresses_within_its_ipv6_64_is_one_client(client, petition):
+    set_limit("address", 3)
+    for n in range(5):
+        post(client, petition, f"rotating{n}@example.org", REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}")
+    post(client, petition, "next-door@example.org", REMOTE_ADDR="2001:db8:1:3::1")
+
+    held = dict(Signature.objects.values_list("email", "held_reason"))
+    assert [held[f"rotating{n}@example.org"] == "" for n in range(5)] == [True] * 3 + [False] * 2
+    assert held["next-door@example.org"] == ""  # another /64: another client
+
+
+def test_an_ipv4_mapped_address_is_the_ipv4_address_it_carries(client, petition):
+    set_limit("address", 2)
+    post(client, petition, "mapped0@example.org", REMOTE_ADDR="::ffff:198.51.100.7")
+    post(client, petition, "plain@example.org", REMOTE_ADDR="198.51.100.7")
+    post(client, petition, "mapped1@example.org", REMOTE_ADDR="::ffff:c633:6407")
+
+    rows = {
+        e: (n, h) for e, n, h in Signature.objects.values_list("email", "ip_network", "held_reason")
+    }
+    assert rows["mapped0@example.org"] == ("198.51.100.0/24", "")
+    assert rows["plain@example.org"] == ("198.51.100.0/24", "")
+    assert rows["mapped1@example.org"][0] == "198.51.100.0/24"
+    assert "more than 2 signatures from one address" in rows["mapped1@example.org"][1]
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "client_address"),
+    [
+        ("[2001:db8::1]", "2001:db8::1"),
+        ("[2001:db8::1]:443", "2001:db8::1"),
+        (" [2001:db8::1]:443 ", "2001:db8::1"),
+        ("2001:db8::1", "2001:db8::1"),
+        ("203.0.113.7:5678", "203.0.113.7"),
+        ("  203.0.113.7  ", "203.0.113.7"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("[::ffff:203.0.113.7]:80", "203.0.113.7"),
+        ("fe80::1%eth0", "fe80::1"),
+        ("203.0.113.7, [2001:db8::2]:443", "2001:db8::2"),  # the last one is the client's
+        ("[2001:db8::1", "10.0.0.2"),  # not an address: the proxy's own
+        ("[2001:db8::1]:x", "10.0.0.2"),
+        ("203.0.113.7:", "10.0.0.2"),
+        ("unknown", "10.0.0.2"),
+    ],
+)
+def test_forwarded_addresses_are_read_in_the_forms_proxies_write(
+    settings, forwarded, client_address
+):
+    import ipaddress
+
+    from django.test import RequestFactory
+
+    from petitions import abuse
+
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
+    request = RequestFactory().post(
+        "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"{forwarded}, 10.0.0.9"
+    )
+
+    assert abuse.client_ip(request) == client_address
+
+
+def test_a_bracketed_forwarded_address_is_the_signatures_network(client, petition, settings):
+    import ipaddress
+
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
+    post(  # the proxy's address as a dual-stack socket reports it
+        client, petition, "v6@example.org",
+        REMOTE_ADDR="::ffff:10.0.0.2", HTTP_X_FORWARDED_FOR="[2001:db8:7:8::9]:52100",
+    )  # fmt: skip
+
+    assert Signature.objects.get().ip_network == "2001:db8:7::/48"
 
 
 def test_staff_see_why_a_signature_is_held(client, superuser, petition):

@@ -109,10 +109,10 @@ def test_a_sign_post_with_errors_is_drawn_with_them_and_leaves_the_next_page_cle
     """Sign POSTs are checked by forms sharing their fields; a form drawn with errors has its
     own, so the red of one supporter's mistake never shows on the page everyone else gets."""
     from petitions.forms import SignatureForm
-    from tests.conftest import SIGN_DATA
+    from tests.conftest import SIGN_DATA, post_form
 
     sign = reverse("petitions:sign", args=[petition.slug])
-    wrong = client.post(sign, {**SIGN_DATA, "name": "", "email": "not an address"})
+    wrong = post_form(client, sign, {**SIGN_DATA, "name": "", "email": "not an address"})
     page = client.get(petition.get_absolute_url()).content.decode()
 
     assert wrong.status_code == 400

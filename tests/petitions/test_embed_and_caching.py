@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from petitions.models import Petition, Signature
-from tests.conftest import SIGN_DATA
+from tests.conftest import SIGN_DATA, post_form
 
 
 def embed_url(petition) -> str:
@@ -74,7 +74,7 @@ def test_the_cached_page_is_rendered_again_when_the_count_changes(client, petiti
 
 
 def test_signing_and_confirming_are_never_cached(client, petition):
-    sign = client.post(reverse("petitions:sign", args=[petition.slug]), SIGN_DATA)
+    sign = post_form(client, reverse("petitions:sign", args=[petition.slug]), SIGN_DATA)
     signed = client.get(reverse("petitions:signed", args=[petition.slug]))
     thanks = client.get(reverse("petitions:thanks", args=[petition.slug]))
 
@@ -98,7 +98,9 @@ def test_the_form_from_the_cached_page_signs_without_a_token(petition, headers):
     client = Client(enforce_csrf_checks=True)
     page = client.get(petition.get_absolute_url())
 
-    response = client.post(reverse("petitions:sign", args=[petition.slug]), SIGN_DATA, **headers)
+    response = post_form(
+        client, reverse("petitions:sign", args=[petition.slug]), SIGN_DATA, **headers
+    )
 
     assert b"csrfmiddlewaretoken" not in page.content
     assert response.status_code == 302

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -147,6 +149,65 @@ def test_cells_a_spreadsheet_would_run_are_prefixed_with_an_apostrophe(petition,
     assert email == f"'{start}cmd@example.org"
     assert city == f"'{start}1+2"
     assert number == "1"
+
+
+# The issue's full-width signs, and the other forms NFKC folds into a formula sign.
+FOLDED_SIGNS = ["＝", "﹦", "＋", "－", "＠", "⁺", "₊", "⁼", "₌", "﹢", "﹣", "﹫", "⩵", "⩶", "﬩"]
+
+
+@pytest.mark.parametrize("start", FOLDED_SIGNS)
+def test_cells_behind_a_sign_nfkc_folds_into_a_formula_sign_are_prefixed_too(petition, start):
+    confirmed(
+        petition,
+        f"{start}cmd@example.org",
+        1,
+        name=f'{start}HYPERLINK("http://evil.example")',
+        city=f"{start}1+1",
+    )
+
+    table = parse(export_bytes(petition, include_email=True)[0])
+
+    _, name, email, city, *_ = table[1]
+    assert name == f'\'{start}HYPERLINK("http://evil.example")'
+    assert email == f"'{start}cmd@example.org"
+    assert city == f"'{start}1+1"
+
+
+def test_the_formula_starts_are_every_character_whose_nfkc_form_starts_with_a_sign():
+    signs = tuple(exports.FORMULA_SIGNS)
+    found = {
+        chr(code)
+        for code in range(sys.maxunicode + 1)
+        if unicodedata.normalize("NFKC", chr(code)).startswith(signs)
+    }
+
+    assert found == exports.FORMULA_STARTS
+
+
+# Names and towns as people write them, in many scripts: none is touched.
+ORDINARY = [
+    ("김민지", "서울"),
+    ("محمد العلي", "القاهرة"),
+    ("דוד לוי", "תל אביב"),
+    ("王小明", "北京"),
+    ("山田 花子", "東京"),
+    ("Иван Петров", "Москва"),
+    ("Ελένη Παππά", "Αθήνα"),
+    ("देवी प्रसाद", "दिल्ली"),
+    ("สมชาย ใจดี", "กรุงเทพ"),
+    ("Nguyễn Văn An", "Hà Nội"),
+    ("Ｓａｔｏ", "Ｋｙｏｔｏ"),  # full-width letters are not signs
+    ("O'Brien", "Saint-Denis"),
+]
+
+
+@pytest.mark.parametrize(("name", "city"), ORDINARY)
+def test_ordinary_names_in_every_script_are_left_as_typed(petition, name, city):
+    confirmed(petition, "a@example.org", 1, name=name, city=city)
+
+    table = parse(export_bytes(petition, include_email=False)[0])
+
+    assert table[1][1:3] == [name, city]
 
 
 def test_harmless_cells_are_left_as_typed(petition):
@@ -289,3 +350,20 @@ def test_the_csv_lists_exactly_the_signatures_that_count(petition, tmp_path):
     names = [row[1] for row in parse(data)[1:]]
     assert names == ["Counted One", "Counted Two"]
     assert rows == listed == petition.signature_count == 2
+
+
+@postgresql_only
+def test_copy_and_the_python_writer_neutralise_the_same_cells(petition):
+    signs = ["=", "+", "-", "@", "\t", "\r", *FOLDED_SIGNS]
+    starts = signs + [name[0] for name, _ in ORDINARY] + ["−", "‐"]  # minus sign, hyphen: text
+    for n, start in enumerate(starts):
+        confirmed(petition, f"{start}s{n}@example.org", n, name=f"{start}name", city=f"{start}1")
+    copied = io.BytesIO()
+    exports.write_csv(petition, copied, include_email=True)
+    by_python = io.BytesIO()
+    by_python.write(exports.BOM)
+    exports._python_csv(petition, by_python, True, None)
+
+    table = parse(copied.getvalue())
+    assert table == parse(by_python.getvalue())
+    assert [row[1][:2] for row in table[1:] if row[1].startswith("'")] == [f"'{s}" for s in signs]

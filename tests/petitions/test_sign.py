@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from petitions.models import Petition, Signature
-from tests.conftest import SIGN_DATA, make_petition, make_signature, on_commit_runs
+from tests.conftest import SIGN_DATA, make_petition, make_signature, on_commit_runs, post_form
 
 
 def sign_url(petition) -> str:
@@ -18,7 +18,7 @@ def sign_url(petition) -> str:
 
 def post_sign(client, petition, **overrides):
     with on_commit_runs():
-        return client.post(sign_url(petition), {**SIGN_DATA, **overrides})
+        return post_form(client, sign_url(petition), {**SIGN_DATA, **overrides})
 
 
 def test_it_rejects_get(client, petition):
@@ -47,7 +47,7 @@ def test_a_valid_signature_starts_pending_and_sends_one_confirmation(client, pet
 
 def test_the_check_your_email_page_follows(client, petition):
     with on_commit_runs():
-        response = client.post(sign_url(petition), SIGN_DATA, follow=True)
+        response = post_form(client, sign_url(petition), SIGN_DATA, follow=True)
 
     assert response.status_code == 200
     assert b"check your email" in response.content
@@ -115,7 +115,9 @@ def test_nothing_on_screen_tells_a_stranger_whether_an_address_has_signed(petiti
     answers = []
     for email in ["known@example.org", "unknown@example.org"]:
         with on_commit_runs():
-            response = Client().post(sign_url(petition), {**SIGN_DATA, "email": email}, follow=True)
+            response = post_form(
+                Client(), sign_url(petition), {**SIGN_DATA, "email": email}, follow=True
+            )
         answers.append((response.status_code, response.redirect_chain, response.content))
 
     assert answers[0] == answers[1]
@@ -156,7 +158,7 @@ def test_bad_input_gets_a_form_error_and_changes_nothing(client, petition, overr
 
 
 def test_a_missing_field_is_an_error_not_a_crash(client, petition):
-    response = client.post(sign_url(petition), {"name": "Min-ji"})
+    response = post_form(client, sign_url(petition), {"name": "Min-ji"})
 
     assert response.status_code == 400
     assert not Signature.objects.exists()

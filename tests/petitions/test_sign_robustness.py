@@ -1,16 +1,20 @@
-"""No input to the sign form produces a 5xx or a signature it should not."""
+"""No input to the sign form produces a 5xx or a signature it should not, and the sign view reads
+only form-encoded bodies of a signature's size."""
 
 from __future__ import annotations
 
 import random
 import unicodedata
+from urllib.parse import urlencode
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 
 from petitions.models import Signature
-from tests.conftest import SIGN_DATA
+from tests.conftest import SIGN_DATA, post_form
 
 
 def sign_url(petition) -> str:
@@ -47,7 +51,7 @@ def test_random_input_never_crashes_and_valid_input_is_kept_as_sent(client, peti
             "city": random_text(rng, rng.randint(0, 120)),
             "consent": rng.choice(["on", "", "yes"]),
         }
-        response = client.post(sign_url(petition), data)
+        response = post_form(client, sign_url(petition), data)
         assert response.status_code in (302, 400), data
     for signature in Signature.objects.all():
         assert not any(unicodedata.category(ch) == "Cc" for ch in signature.name)
@@ -55,22 +59,22 @@ def test_random_input_never_crashes_and_valid_input_is_kept_as_sent(client, peti
 
 
 def test_a_huge_body_is_refused_without_a_crash(client, petition):
-    response = client.post(sign_url(petition), {**SIGN_DATA, "name": "A" * 400_000})
+    response = post_form(client, sign_url(petition), {**SIGN_DATA, "name": "A" * 400_000})
 
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert not Signature.objects.exists()
 
 
 def test_too_many_fields_are_refused_without_a_crash(client, petition):
     data = {**SIGN_DATA, **{f"f{n}": "x" for n in range(1200)}}
 
-    assert client.post(sign_url(petition), data).status_code == 400
+    assert post_form(client, sign_url(petition), data).status_code == 400
     assert not Signature.objects.exists()
 
 
 @pytest.mark.parametrize(
     "body",
-    [b"name=%FF%FE&email=a%40example.org&country=KR&consent=on", b"\xff\xfe\x00garbage", b""],
+    [b"name=%FF%FE&email=a%40example.org&country=KR&consent=on", b"\xff\xfe\x00garbage", b"x"],
 )
 def test_a_malformed_body_is_a_form_error(client, petition, body):
     response = client.post(
@@ -81,10 +85,18 @@ def test_a_malformed_body_is_a_form_error(client, petition, body):
     assert not Signature.objects.exists()
 
 
-def test_a_json_body_is_a_form_error(client, petition):
+def test_a_post_without_a_body_or_a_type_is_refused_unread(client, petition):
+    response = client.post(sign_url(petition))  # the test client sends no Content-Type then
+
+    assert response.status_code == 415
+    assert not Signature.objects.exists()
+
+
+def test_a_json_body_is_refused_unread(client, petition):
     response = client.post(sign_url(petition), SIGN_DATA, content_type="application/json")
 
-    assert response.status_code == 400
+    assert response.status_code == 415
+    assert not Signature.objects.exists()
 
 
 def test_repeated_fields_take_one_value(client, petition):
@@ -107,3 +119,54 @@ def test_a_cross_site_post_gets_a_friendly_page(petition):
     assert response.status_code == 403
     assert b"nothing was recorded" in response.content
     assert not Signature.objects.exists()
+
+
+@pytest.fixture
+def bodies_never_parsed(monkeypatch):
+    """Any reading of request.POST (which spools a multipart upload to disk) fails the test."""
+
+    def parsed(request):
+        raise AssertionError("the body was parsed")
+
+    monkeypatch.setattr(HttpRequest, "_load_post_and_files", parsed)
+
+
+def test_a_multipart_post_with_a_file_is_refused_before_it_is_read(
+    client, petition, bodies_never_parsed
+):
+    upload = SimpleUploadedFile("big.bin", b"x" * 3 * 1024 * 1024)
+
+    response = client.post(sign_url(petition), {**SIGN_DATA, "file": upload})
+
+    assert response.status_code == 415
+    assert "did not arrive as this form sends them" in response.content.decode()
+    assert "nothing has been recorded" in response.content.decode()
+    assert not Signature.objects.exists()
+
+
+def test_a_form_encoded_body_beyond_the_limit_is_refused_before_it_is_read(
+    client, petition, bodies_never_parsed
+):
+    response = post_form(client, sign_url(petition), {**SIGN_DATA, "name": "A" * 20_000})
+
+    assert response.status_code == 413
+    assert "longer than this form takes" in response.content.decode()
+    assert not Signature.objects.exists()
+
+
+def test_the_largest_honest_signature_is_within_the_limit(client, petition):
+    from petitions.views import SIGN_BODY_MAX_BYTES
+
+    data = {
+        **SIGN_DATA,
+        "name": "𝔄" * 200,  # four bytes of UTF-8 each
+        "city": "𝔅" * 100,
+        "email": "a" * 64 + "@" + ".".join(["ü" * 20] * 8) + ".example",
+        "website": "",
+        "sign": "Sign this petition",
+    }
+    body = urlencode(data)
+    assert len(data["email"]) <= 254 and len(body) < SIGN_BODY_MAX_BYTES / 2
+
+    assert post_form(client, sign_url(petition), data).status_code == 302
+    assert Signature.objects.get().name == "𝔄" * 200
