@@ -338,18 +338,15 @@ SECURE_PROXY_SSL_HEADER = (
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
+# Every log record, of every logger and process, is redacted when it is made: no tokens from
+# confirmation or password reset links, no query string values, no email addresses
+# (config/log_redaction.py).
+LOGGING_CONFIG = "config.log_redaction.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_secrets": {"()": "config.log_redaction.RedactSecrets"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_secrets"],
-        }
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
