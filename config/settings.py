@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.private_files import private_file, private_folder, tighten
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SAFE_PASSAGE_VAR_DIR", BASE_DIR / "var"))
 
@@ -79,7 +81,7 @@ def _embedded_secret_key() -> str:
     try:
         return path.read_text().strip()
     except FileNotFoundError:
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        private_folder(VAR_DIR)
         key = secrets.token_urlsafe(50)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
@@ -210,7 +212,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # Signers' names and addresses: the file is made 0600 before SQLite first opens it (SQLite
+    # gives its -wal and -shm files the same mode), and one made before this rule is tightened.
+    _database = Path(DATABASES["default"]["NAME"])
+    if str(_database) not in ("", ":memory:"):
+        if _database.parent == VAR_DIR:
+            private_folder(VAR_DIR)
+        _database.parent.mkdir(parents=True, exist_ok=True)
+        private_file(_database)
+        for _suffix in ("-wal", "-shm", "-journal"):
+            tighten(_database.with_name(_database.name + _suffix))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: the Celery broker and the cache. Unset, tasks run eagerly and the cache is in-process.
@@ -249,7 +260,7 @@ EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 20, 1, 600)
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_BACKEND = "config.private_files.FileEmailBackend"  # Django's, writing 0600 files
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Safe Passage <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
