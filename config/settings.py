@@ -312,6 +312,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "petitions.tasks.recount_petitions",
         "schedule": 3600.0,
     },
+    "delete-expired-exports": {
+        "task": "petitions.tasks.delete_expired_exports",
+        "schedule": 3600.0,
+    },
 }
 
 LANGUAGE_CODE = "en-gb"
@@ -334,6 +338,9 @@ PRIVATE_MEDIA_ROOT = Path(envstr("PRIVATE_MEDIA_ROOT") or VAR_DIR / "private")
 FONT_CACHE_DIR = Path(envstr("FONT_CACHE_DIR") or VAR_DIR / "fonts")
 # Exports of more signatures than this run in Celery instead of the request.
 EXPORT_BACKGROUND_THRESHOLD = envint("EXPORT_BACKGROUND_THRESHOLD", 20_000, 0)
+# An export's file (a list of signers, with addresses for owners and managers) is deleted this
+# many days after it was built (petitions.delivery.delete_expired_exports, hourly).
+EXPORT_RETENTION_DAYS = envint("EXPORT_RETENTION_DAYS", 7, 1, 3650)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -686,6 +686,7 @@ class Export(models.Model):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        DELETED = "deleted", "File deleted"
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="exports")
     format = models.CharField(max_length=3, choices=Format.choices)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts import audit
 
-from . import counting, documents, exports, signing
+from . import counting, delivery, documents, exports, signing
 from .emails import Composer, Transmitter, mailbox, templated_email
 from .models import Export, Petition, Presentation, Signature, private_storage
 from .tokens import make_token
@@ -352,6 +352,12 @@ def run_export(export_id: int) -> str:
         background=True,
     )
     return "done"
+
+
+@shared_task
+def delete_expired_exports() -> int:
+    """Delete export files older than EXPORT_RETENTION_DAYS, each audited (periodic)."""
+    return delivery.delete_expired_exports()
 
 
 @shared_task

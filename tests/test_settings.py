@@ -53,6 +53,8 @@ def test_the_defaults_start(tmp_path):
         ("DATABASE_URL", "nosuchdb://x"),
         ("DJANGO_SECRET_KEY", "short"),
         ("CONFIRMATION_EMAILS_MAX", "0"),
+        ("EXPORT_RETENTION_DAYS", "0"),
+        ("EXPORT_RETENTION_DAYS", "a week"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, variable, value):
