@@ -345,9 +345,16 @@ EXPORT_RETENTION_DAYS = envint("EXPORT_RETENTION_DAYS", 7, 1, 3650)
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Security
+# Security. With an https SITE_URL: secure cookies, HTTP redirected to HTTPS, and HSTS for a
+# year (with subdomains; "preload" only makes the domain eligible for browsers' lists). Behind a
+# proxy that ends TLS, DJANGO_BEHIND_TLS_PROXY=1 tells Django the request was https; without
+# it every request looks like http and is redirected again, for ever.
+_https = _site.scheme == "https"
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = _site.scheme == "https"
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = _https
+SECURE_SSL_REDIRECT = _https
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if _https else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = _https
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
