@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.private_files import private_file, private_folder, tighten
@@ -112,6 +113,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "csp",  # django-csp: its policy format, decorators and checks (config/headers.py)
     "axes",
     "django_otp",
     "config.apps.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp
@@ -124,6 +126,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files carry the policies too.
+    "config.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -360,6 +364,31 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if envbool("DJANGO_BEHIND_TLS_PROXY", False) else None
+)
+# Every response (config/headers.py): scripts, styles and everything else from this site only,
+# nothing inline, framed by no one (the embed card by anyone: petitions.views.embed). Images
+# may also be data: URLs, as Bootstrap's CSS draws its form controls (a select's arrow, a
+# checkbox's tick) with them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Browser features the site never uses, refused to it and to anything it might ever frame.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer autoplay camera display-capture encrypted-media fullscreen geolocation "
+        "gyroscope magnetometer microphone midi payment publickey-credentials-get "
+        "screen-wake-lock usb xr-spatial-tracking"
+    ).split()
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
