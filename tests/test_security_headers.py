@@ -3,11 +3,18 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import SIGN_DATA
+from petitions import charts, counting
+from petitions.models import Signature
+from tests.conftest import SIGN_DATA, make_signature
 
 CSP = "Content-Security-Policy"
 
@@ -38,6 +45,7 @@ def test_the_petition_page_has_the_policy(client, petition):
     assert response.status_code == 200
     assert_strict(response)
     assert response["X-Frame-Options"] == "DENY"
+    assert not INLINE.search(response.content.decode())
 
 
 def test_the_sign_post_has_the_policy(client, petition):
@@ -58,6 +66,7 @@ def test_the_embed_card_may_be_framed_by_any_site(client, petition):
     assert response.status_code == 200
     assert_strict(response, frame_ancestors="*")
     assert "X-Frame-Options" not in response
+    assert not INLINE.search(response.content.decode())
 
 
 def test_the_admin_has_the_policy(client, owner, petition):
@@ -78,6 +87,7 @@ def test_the_two_factor_page_has_the_policy(client, manager):
     assert response.status_code == 200
     assert b"<svg" in response.content  # the QR code to set up an app
     assert_strict(response)
+    assert not INLINE.search(response.content.decode())
 
 
 def test_pages_under_debug_keep_the_policy_but_djangos_debug_404_has_none(db, client, settings):
@@ -106,3 +116,42 @@ def test_each_policy_is_built_once_not_for_every_response(petition, monkeypatch)
         client.get(reverse("petitions:embed", args=[petition.slug]))
 
     assert len(built) == 2  # the site's policy, and the embed card's
+
+
+# Nothing inline to allow: the templates and the SVG that Python draws ----------------------
+
+PAGES = sorted(
+    path
+    for path in (Path(settings.BASE_DIR) / "templates").rglob("*.html")
+    if "emails" not in path.parts  # emails are not pages: mail programs want inline styles
+)
+INLINE = re.compile(r"\sstyle\s*=|<style|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("template", PAGES, ids=lambda path: path.name)
+def test_no_page_template_has_inline_style_or_script(template):
+    text = template.read_text()
+
+    assert not INLINE.search(text)
+    for tag in re.findall(r"<script\b[^>]*>", text):
+        assert "src=" in tag, tag
+
+
+def test_the_charts_and_the_map_have_no_style_attributes(petition):
+    for number, country in enumerate(["KR", "GB"]):
+        make_signature(
+            petition,
+            f"signer{number}@example.org",
+            country=country,
+            status=Signature.Status.CONFIRMED,
+            verified_at=datetime(2026, 3, 1, 12 + number, tzinfo=UTC),
+        )
+    counting.rebuild(petition)
+
+    for svg in (
+        charts.timeline_svg(petition),
+        charts.countries_svg(petition),
+        charts.world_map_svg(petition),
+    ):
+        assert "<svg" in svg
+        assert not INLINE.search(svg)

@@ -15,6 +15,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from petitions import counting
 from petitions.models import Petition, Signature
+from tests.browser.test_manager_day import choose
 from tests.browser.test_staff_downloads_pdf import log_in
 from tests.conftest import make_signature
 
@@ -113,6 +114,7 @@ def test_the_admin_works_under_the_policy(page: Page, violations, owner, signed_
 
     # A new petition: the slug follows the title, an inline row is added, the date widgets.
     page.goto(reverse("admin:petitions_petition_add"))
+    choose(page, "campaign", campaign.title)  # the autocomplete box (select2)
     page.locator("#id_title").press_sequentially("Free the Shenyang Ten")
     expect(page.locator("#id_slug")).to_have_value("free-the-shenyang-ten")
     demands = page.locator("#demands-group .form-row.dynamic-demands")
