@@ -22,6 +22,8 @@ BUILT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def signed_petition(petition) -> Petition:
+    """Open since before BUILT, with one counted signature."""
+    Petition.objects.filter(pk=petition.pk).update(opens_at=BUILT - timedelta(days=30))
     make_signature(
         petition,
         "min-ji@example.org",
