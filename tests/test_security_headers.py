@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from petitions import charts, counting
 from petitions.models import Signature
-from tests.conftest import SIGN_DATA, make_signature
+from tests.conftest import SIGN_DATA, make_signature, post_form
 
 CSP = "Content-Security-Policy"
 
@@ -49,7 +49,7 @@ def test_the_petition_page_has_the_policy(client, petition):
 
 
 def test_the_sign_post_has_the_policy(client, petition):
-    response = client.post(reverse("petitions:sign", args=[petition.slug]), SIGN_DATA)
+    response = post_form(client, reverse("petitions:sign", args=[petition.slug]), SIGN_DATA)
 
     assert response.status_code == 302
     assert_strict(response)
