@@ -15,7 +15,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from config.private_files import private_file, private_folder, tighten
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SAFE_PASSAGE_VAR_DIR", BASE_DIR / "var"))
@@ -79,7 +82,7 @@ def _embedded_secret_key() -> str:
     try:
         return path.read_text().strip()
     except FileNotFoundError:
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        private_folder(VAR_DIR)
         key = secrets.token_urlsafe(50)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
@@ -110,6 +113,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "csp",  # django-csp: its policy format, decorators and checks (config/headers.py)
     "axes",
     "django_otp",
     "config.apps.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp
@@ -122,6 +126,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files carry the policies too.
+    "config.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -210,7 +216,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # Signers' names and addresses: the file is made 0600 before SQLite first opens it (SQLite
+    # gives its -wal and -shm files the same mode), and one made before this rule is tightened.
+    _database = Path(DATABASES["default"]["NAME"])
+    if str(_database) not in ("", ":memory:"):
+        if _database.parent == VAR_DIR:
+            private_folder(VAR_DIR)
+        _database.parent.mkdir(parents=True, exist_ok=True)
+        private_file(_database)
+        for _suffix in ("-wal", "-shm", "-journal"):
+            tighten(_database.with_name(_database.name + _suffix))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: the Celery broker and the cache. Unset, tasks run eagerly and the cache is in-process.
@@ -249,7 +264,7 @@ EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 20, 1, 600)
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_BACKEND = "config.private_files.FileEmailBackend"  # Django's, writing 0600 files
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Safe Passage <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -301,6 +316,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "petitions.tasks.recount_petitions",
         "schedule": 3600.0,
     },
+    "delete-expired-exports": {
+        "task": "petitions.tasks.delete_expired_exports",
+        "schedule": 3600.0,
+    },
 }
 
 LANGUAGE_CODE = "en-gb"
@@ -323,33 +342,65 @@ PRIVATE_MEDIA_ROOT = Path(envstr("PRIVATE_MEDIA_ROOT") or VAR_DIR / "private")
 FONT_CACHE_DIR = Path(envstr("FONT_CACHE_DIR") or VAR_DIR / "fonts")
 # Exports of more signatures than this run in Celery instead of the request.
 EXPORT_BACKGROUND_THRESHOLD = envint("EXPORT_BACKGROUND_THRESHOLD", 20_000, 0)
+# An export's file (a list of signers, with addresses for owners and managers) is deleted this
+# many days after it was built (petitions.delivery.delete_expired_exports, hourly).
+EXPORT_RETENTION_DAYS = envint("EXPORT_RETENTION_DAYS", 7, 1, 3650)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Security
+# Security. With an https SITE_URL: secure cookies, HTTP redirected to HTTPS, and HSTS for a
+# year (with subdomains; "preload" only makes the domain eligible for browsers' lists). Behind a
+# proxy that ends TLS, DJANGO_BEHIND_TLS_PROXY=1 tells Django the request was https; without
+# it every request looks like http and is redirected again, for ever.
+_https = _site.scheme == "https"
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = _site.scheme == "https"
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = _https
+SECURE_SSL_REDIRECT = _https
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if _https else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = _https
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if envbool("DJANGO_BEHIND_TLS_PROXY", False) else None
 )
+# Every response (config/headers.py): scripts, styles and everything else from this site only,
+# nothing inline, framed by no one (the embed card by anyone: petitions.views.embed). Images
+# may also be data: URLs, as Bootstrap's CSS draws its form controls (a select's arrow, a
+# checkbox's tick) with them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Browser features the site never uses, refused to it and to anything it might ever frame.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer autoplay camera display-capture encrypted-media fullscreen geolocation "
+        "gyroscope magnetometer microphone midi payment publickey-credentials-get "
+        "screen-wake-lock usb xr-spatial-tracking"
+    ).split()
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
+# Every log record, of every logger and process, is redacted when it is made: no tokens from
+# confirmation or password reset links, no query string values, no email addresses
+# (config/log_redaction.py).
+LOGGING_CONFIG = "config.log_redaction.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_secrets": {"()": "config.log_redaction.RedactSecrets"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_secrets"],
-        }
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

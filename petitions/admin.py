@@ -447,11 +447,23 @@ class ExportAdmin(OrganisationScopedAdmin):
 
     def file(self, request: HttpRequest, object_id: str) -> HttpResponse:
         export = Export.objects.filter(pk=object_id if object_id.isdigit() else 0).first()
-        if export is None or export.status != Export.Status.DONE:
+        if export is None or export.status not in (Export.Status.DONE, Export.Status.DELETED):
             raise Http404
         petition, role = get_petition_for_staff(request, export.petition_id)
         if export.include_email and not can_see_emails(role):
             raise Http404
+        if export.status == Export.Status.DELETED:
+            self.message_user(
+                request,
+                f"This export's file was deleted {settings.EXPORT_RETENTION_DAYS} days after it "
+                "was built, as every export's is. Export the petition again for a new one.",
+                messages.WARNING,
+            )
+            return redirect("admin:petitions_export_change", export.pk)
+        try:
+            stream = export.file.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
         audit.record(
             request.user,
             f"{export.format} export downloaded",
@@ -461,7 +473,7 @@ class ExportAdmin(OrganisationScopedAdmin):
         )
         content_type = "text/csv; charset=utf-8" if export.format == "csv" else "application/pdf"
         return FileResponse(
-            export.file.open("rb"),
+            stream,
             as_attachment=True,
             filename=f"{petition.slug}-{export.pk}.{export.format}",
             content_type=content_type,

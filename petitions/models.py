@@ -6,6 +6,7 @@ import re
 import secrets
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from django_countries.fields import CountryField
 
 from accounts import roles
 from campaigns.models import Campaign
+from config.private_files import FILE_MODE, FOLDER_MODE, private_file, private_folder
 
 
 def raised_goal(goal: int, step: int, count: int) -> int:
@@ -583,8 +585,12 @@ class HourlyCount(models.Model):
 
 class PrivateStorage(FileSystemStorage):
     """Documents with signers' names: kept under PRIVATE_MEDIA_ROOT, outside any public URL,
-    served only through staff views that check access. The folder is read from the settings
-    each time, so that tasks writing and views reading always agree."""
+    served only through staff views that check access, readable by this user only (0600 files,
+    0700 folders: config/private_files.py). The folder is read from the settings each time, so
+    that tasks writing and views reading always agree."""
+
+    def __init__(self) -> None:
+        super().__init__(file_permissions_mode=FILE_MODE, directory_permissions_mode=FOLDER_MODE)
 
     @property
     def base_location(self):
@@ -593,6 +599,13 @@ class PrivateStorage(FileSystemStorage):
     @property
     def location(self):
         return os.path.abspath(self.base_location)
+
+    def create(self, name: str) -> Path:
+        """An empty private file for `name`, its folders private up to the root, for a task
+        that writes a document into it by path."""
+        path = Path(self.path(name))
+        private_folder(path.parent, root=Path(self.location))
+        return private_file(path)
 
 
 def private_storage() -> FileSystemStorage:
@@ -673,6 +686,7 @@ class Export(models.Model):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        DELETED = "deleted", "File deleted"
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="exports")
     format = models.CharField(max_length=3, choices=Format.choices)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts import audit
 
-from . import counting, documents, exports, signing
+from . import counting, delivery, documents, exports, signing
 from .emails import Composer, Transmitter, mailbox, templated_email
 from .models import Export, Petition, Presentation, Signature, private_storage
 from .tokens import make_token
@@ -255,11 +255,9 @@ def requeue_unsent_confirmations(limit: int = 1000) -> int:
 
 
 def _private_path(folder: str, filename: str) -> tuple[str, Path]:
-    """A storage name and its path in the private storage (PRIVATE_MEDIA_ROOT)."""
+    """A storage name and the path of a new private file for it (PRIVATE_MEDIA_ROOT)."""
     name = f"{folder}/{filename}"
-    path = Path(private_storage().path(name))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return name, path
+    return name, private_storage().create(name)
 
 
 @shared_task
@@ -329,6 +327,7 @@ def run_export(export_id: int) -> str:
         else:
             rows, _ = documents.presentation_pdf(petition, path, on_progress=progress)
     except Exception as exc:
+        path.unlink(missing_ok=True)  # a part-written list of signers is no use to anyone
         Export.objects.filter(pk=export.pk).update(
             status=Export.Status.FAILED,
             error=f"{type(exc).__name__}: {exc}"[:2000],
@@ -353,6 +352,12 @@ def run_export(export_id: int) -> str:
         background=True,
     )
     return "done"
+
+
+@shared_task
+def delete_expired_exports() -> int:
+    """Delete export files older than EXPORT_RETENTION_DAYS, each audited (periodic)."""
+    return delivery.delete_expired_exports()
 
 
 @shared_task

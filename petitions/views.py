@@ -5,6 +5,7 @@ import logging
 from collections.abc import Callable
 from uuid import UUID
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
@@ -353,6 +354,7 @@ def paper_sheet(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
 @require_GET
 @public_cache
 def embed(request: HttpRequest, slug: str) -> HttpResponse:

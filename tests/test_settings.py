@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -14,13 +15,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def start(tmp_path, code: str = "print('started')", **env: str) -> subprocess.CompletedProcess:
     """Start Django in a fresh process with only the given variables of ours set."""
+    return run(tmp_path, ["-c", "import django; django.setup(); " + code], **env)
+
+
+def run(tmp_path, arguments: list[str], **env: str) -> subprocess.CompletedProcess:
+    """Run Python with `arguments` in a fresh process with only the given variables of ours."""
     clean = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "EMAIL_", "SITE_"))
     }
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); " + code],
+        [sys.executable, *arguments],
         cwd=ROOT,
         env={
             **clean,
@@ -53,6 +59,8 @@ def test_the_defaults_start(tmp_path):
         ("DATABASE_URL", "nosuchdb://x"),
         ("DJANGO_SECRET_KEY", "short"),
         ("CONFIRMATION_EMAILS_MAX", "0"),
+        ("EXPORT_RETENTION_DAYS", "0"),
+        ("EXPORT_RETENTION_DAYS", "a week"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, variable, value):
@@ -64,7 +72,40 @@ def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, variable, valu
 
 
 def test_email_goes_to_files_without_a_host_and_over_smtp_with_one(tmp_path):
-    code = "from django.conf import settings as s; print(s.EMAIL_BACKEND.rsplit('.', 2)[1])"
+    code = "from django.conf import settings as s; print(s.EMAIL_BACKEND)"
 
-    assert start(tmp_path, code).stdout.strip() == "filebased"
-    assert start(tmp_path, code, EMAIL_HOST="smtp.example.org").stdout.strip() == "smtp"
+    # Django's file backend, writing private files (config/private_files.py).
+    files = start(tmp_path, code).stdout.strip()
+    assert files == "config.private_files.FileEmailBackend"
+    smtp = start(tmp_path, code, EMAIL_HOST="smtp.example.org").stdout.strip()
+    assert smtp == "django.core.mail.backends.smtp.EmailBackend"
+
+
+PRODUCTION = {
+    "SITE_URL": "https://sign.example.org",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_DEBUG": "0",
+}
+
+
+def test_an_https_site_passes_djangos_deployment_checks(tmp_path):
+    result = run(
+        tmp_path, ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_an_https_site_redirects_to_https_and_asks_for_it_for_a_year(tmp_path):
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+    )
+
+    assert start(tmp_path, code, **PRODUCTION).stdout.split() == [
+        "True", "31536000", "True", "True", "True"
+    ]  # fmt: skip
+    # make run's http://127.0.0.1 is served as it is.
+    assert start(tmp_path, code).stdout.split() == ["False", "0", "False", "False", "False"]

@@ -8,7 +8,9 @@ browser must not pass unnoticed: there they fail.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,32 @@ def phone_page(browser: Browser, live_server, transactional_db: None) -> Iterato
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def partner_site(live_server, petition) -> Iterator[str]:
+    """Another site (another origin) whose page pastes the embed script, as partners do."""
+    page = (
+        "<!doctype html><h1>A partner's page</h1>"
+        f'<script src="{live_server.url}/static/js/embed.js" data-petition="{petition.slug}">'
+        "</script>"
+    ).encode()
+
+    class Partner(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Partner)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()

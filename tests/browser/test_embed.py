@@ -5,12 +5,8 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def test_a_partner_page_shows_the_petition_card_from_the_script(page, live_server, petition):
-    page.set_content(
-        "<h1>A partner's page</h1>"
-        f'<script src="{live_server.url}/static/js/embed.js" data-petition="{petition.slug}">'
-        "</script>"
-    )
+def test_a_partner_page_shows_the_petition_card_from_the_script(page, partner_site, petition):
+    page.goto(partner_site)
 
     frame = page.frame_locator("iframe[title=Petition]")
     frame.locator(".embed-card").wait_for(timeout=10_000)

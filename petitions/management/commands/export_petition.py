@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import audit
+from config.private_files import private_file
 from petitions import documents, exports
 from petitions.models import Petition
 
@@ -32,13 +33,14 @@ class Command(BaseCommand):
         target = Path(output)
         if not target.parent.is_dir():
             raise CommandError(f"The folder {target.parent} does not exist.")
+        if format == "pdf" and include_email:
+            raise CommandError("A presentation document never holds email addresses.")
+        private_file(target)  # signers' names (and addresses): readable by this user only
         if format == "csv":
             with open(target, "wb") as out:
                 rows = exports.write_csv(petition, out, include_email)
             detail = {"include_email": include_email}
         else:
-            if include_email:
-                raise CommandError("A presentation document never holds email addresses.")
             rows, digest = documents.presentation_pdf(petition, target)
             detail = {"sha256": digest}
         audit.record(
