@@ -4,12 +4,14 @@ Each runs in one transaction and is the only place that queues the matching Cele
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from accounts import audit
+from config.celery import queue
 
 from . import counting
 from .models import Export, PaperBatch, Petition, Presentation
@@ -122,7 +124,7 @@ def present_petition(
             recipient=recipient,
             total=presentation.total_count,
         )
-        transaction.on_commit(lambda: _queue("build_presentation", presentation.pk))
+        transaction.on_commit(partial(_build, presentation.pk))
     petition.refresh_from_db()
     return presentation
 
@@ -156,11 +158,17 @@ def request_export(petition: Petition, *, format: str, include_email: bool, user
             include_email=include_email and format == Export.Format.CSV,
             requested_by=user,
         )
-        transaction.on_commit(lambda: _queue("run_export", export.pk))
+        transaction.on_commit(partial(_run, export.pk))
     return export
 
 
-def _queue(task_name: str, object_id: int) -> None:
-    from . import tasks
+def _build(presentation_id: int) -> bool:
+    from .tasks import build_presentation
 
-    getattr(tasks, task_name).delay(object_id)
+    return queue(build_presentation, presentation_id)
+
+
+def _run(export_id: int) -> bool:
+    from .tasks import run_export
+
+    return queue(run_export, export_id)
