@@ -302,6 +302,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "petitions.tasks.requeue_unsent_confirmations",
         "schedule": 300.0,
     },
+    "requeue-stuck-documents": {
+        "task": "petitions.tasks.requeue_stuck_documents",
+        "schedule": 300.0,
+    },
     "recount-petitions": {
         "task": "petitions.tasks.recount_petitions",
         "schedule": 3600.0,

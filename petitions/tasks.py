@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts import audit
 
-from . import counting, documents, exports, signing
+from . import counting, delivery, documents, exports, signing
 from .emails import Composer, Transmitter, mailbox, templated_email
 from .models import Export, Petition, Presentation, Signature, private_storage
 from .tokens import make_token
@@ -252,6 +252,16 @@ def requeue_unsent_confirmations(limit: int = 1000) -> int:
     if ids:
         log.info("requeued %s unsent confirmation emails", len(ids))
     return len(ids)
+
+
+@shared_task
+def requeue_stuck_documents() -> int:
+    """Queue again the presentation documents and exports whose task was lost (the broker was
+    down, a worker died): see delivery.requeue_stuck_documents."""
+    queued = delivery.requeue_stuck_documents()
+    if queued:
+        log.info("requeued %s stuck presentation documents and exports", queued)
+    return queued
 
 
 def _private_path(folder: str, filename: str) -> tuple[str, Path]:
