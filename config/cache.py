@@ -9,8 +9,9 @@ it uses already reconnects after a fork.
 Everything the cache holds can be found again in the database, so while Redis cannot be reached
 the cache answers as Django's dummy cache does (nothing found, nothing kept, add() succeeds)
 rather than fail the request: the petition page is rendered, the signing rules are read from
-the database, a confirmation folds its own count (counting.fold_soon), and rate limits count
-nothing. config.outages keeps requests from each waiting for Redis meanwhile.
+the database, and a confirmation folds its own count (counting.fold_soon). The signing limits
+and email caps (count_hits) are counted by each process on its own meanwhile, so they still
+hold, each process allowing as many. config.outages keeps requests from each waiting for Redis.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TypeVar
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from redis.exceptions import RedisError
@@ -30,6 +32,7 @@ from .outages import Outage
 T = TypeVar("T")
 
 cache_outage = Outage("the Redis cache")
+COUNTED_ALONE = "config.cache.counted-alone"  # count_hits() while Redis is down, per process
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
@@ -50,6 +53,7 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
         self._nothing = DummyCache(server, {})  # what the cache is while Redis is down
+        self._alone = LocMemCache(COUNTED_ALONE, {"OPTIONS": {"MAX_ENTRIES": 100_000}})
 
     def _unless_down(self, call: Callable[..., T], fallback: Callable[..., T], *args) -> T:
         if cache_outage.ongoing():
@@ -93,13 +97,27 @@ class RedisCache(DjangoRedisCache):
         return self._unless_down(super().delete_many, self._nothing.delete_many, keys, version)
 
     def clear(self):
+        self._alone.clear()
         return self._unless_down(super().clear, self._nothing.clear)
 
     def count_hits(self, counters: list[tuple[str, int]]) -> list[int]:
         """One more hit on each (key, window in seconds): a counter that starts at the first hit
-        and is gone a window later. All in one round trip (petitions/abuse.py's rate limits);
-        while Redis is down, nothing is counted."""
-        return self._unless_down(self._count_hits, lambda _: [0] * len(counters), counters)
+        and is gone a window later. All in one round trip (petitions/abuse.py's limits and
+        caps); while Redis is down, counted by this process alone."""
+        return self._unless_down(self._count_hits, self._count_hits_alone, counters)
+
+    def _count_hits_alone(self, counters: list[tuple[str, int]]) -> list[int]:
+        hits = []
+        for key, window in counters:
+            if self._alone.add(key, 1, timeout=window):
+                hits.append(1)
+                continue
+            try:
+                hits.append(self._alone.incr(key))
+            except ValueError:  # its window ended just now
+                self._alone.set(key, 1, timeout=window)
+                hits.append(1)
+        return hits
 
     def _count_hits(self, counters: list[tuple[str, int]]) -> list[int]:
         keys = [(self.make_and_validate_key(key), window) for key, window in counters]

@@ -4,10 +4,13 @@ asks Redis again only every few seconds, and the log says so once."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from unittest import mock
 
 import pytest
+import time_machine
 from django.core.cache import cache
+from django.utils import timezone
 from redis.connection import Connection
 
 from config import outages
@@ -52,8 +55,18 @@ def test_a_counter_is_not_found():
         cache.incr("signing-ip:abc")
 
 
-def test_rate_limit_counters_count_nothing():
-    assert cache.count_hits([("signing-ip:abc", 600), ("signing-domain:def", 600)]) == [0, 0]
+def test_limits_and_caps_are_counted_by_this_process_alone():
+    counters = [("signing-ip:abc", 600), ("emails-domain:def", 600)]
+
+    assert [cache.count_hits(counters) for _ in range(3)] == [[1, 1], [2, 2], [3, 3]]
+    assert cache.count_hits([("signing-ip:other", 600)]) == [1]
+
+
+def test_a_counter_counted_alone_starts_again_after_its_window():
+    cache.count_hits([("signing-ip:abc", 60)])
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        assert cache.count_hits([("signing-ip:abc", 60)]) == [1]
 
 
 def test_redis_is_asked_again_only_every_few_seconds(clock):

@@ -76,16 +76,30 @@ def test_the_signing_limits_are_read_from_the_database(db):
     assert ("petition", 7, 3) in abuse.limits()
 
 
-def test_without_counters_signatures_are_not_held_for_a_burst(client, petition):
-    """Rate limits count in Redis: while it is down, nothing is counted (nor held for it)."""
+def test_a_burst_is_still_held_each_process_counting_on_its_own(client, petition):
     SigningLimit.objects.update_or_create(
-        scope=SigningLimit.Scope.ADDRESS, defaults={"limit": 1, "window_minutes": 10}
+        scope=SigningLimit.Scope.ADDRESS, defaults={"limit": 2, "window_minutes": 10}
     )
 
     for n in range(3):
         sign(client, petition, email=f"signer{n}@example.org")
 
-    assert set(Signature.objects.values_list("held_reason", flat=True)) == {""}
+    held = Signature.objects.order_by("pk").values_list("held_reason", flat=True)
+    assert list(held) == ["", "", "more than 2 signatures from one address in 10 minutes"]
+
+
+def test_the_email_caps_still_hold_each_process_counting_on_its_own(client, petition):
+    """Else an outage would open the site to anyone making it mail any number of addresses:
+    the emails owed are all sent once Redis is back."""
+    SigningLimit.objects.update_or_create(
+        scope=SigningLimit.Scope.EMAILS_FROM_CLIENT, defaults={"limit": 2, "window_minutes": 60}
+    )
+
+    for n in range(4):
+        sign(client, petition, email=f"signer{n}@example.org")
+
+    owed = Signature.objects.order_by("pk").values_list("confirmations_requested", flat=True)
+    assert list(owed) == [1, 1, 0, 0]
 
 
 @pytest.mark.usefixtures("broker_down")
