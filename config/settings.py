@@ -236,6 +236,9 @@ if REDIS_URL:
             "BACKEND": "config.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "sp",
+            # A Redis that does not answer is given up on quickly (the cache then goes on
+            # without it, config/cache.py), rather than holding the request.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -249,8 +252,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request that queues a task must not hang on a broker that is down: fail fast, and let the
-# periodic requeue pick the work up (the signature row is already saved).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# periodic sweeps pick the work up (the row is already saved; config.celery.queue). A Redis that
+# accepts connections and never answers costs one request per process every few seconds this
+# long (config.outages).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_TIMEZONE = "UTC"
 
@@ -310,6 +315,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "requeue-unsent-confirmations": {
         "task": "petitions.tasks.requeue_unsent_confirmations",
+        "schedule": 300.0,
+    },
+    "requeue-stuck-documents": {
+        "task": "petitions.tasks.requeue_stuck_documents",
         "schedule": 300.0,
     },
     "recount-petitions": {

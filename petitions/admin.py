@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from accounts import audit, roles
 from accounts.admin import OrganisationScopedAdmin, ReadOnlyAdmin, ScopedInline
@@ -90,6 +91,10 @@ class PresentationInline(ScopedInline, admin.TabularInline):
 
 
 def _presentation_link(presentation: Presentation) -> str:
+    if delivery.rebuildable(presentation):  # its page has the button, for those who may
+        url = reverse("admin:petitions_presentation_change", args=[presentation.pk])
+        status = presentation.get_status_display()
+        return format_html('{} (<a href="{}">build it again</a>)', status, url)
     if presentation.status != Presentation.Status.READY:
         return presentation.get_status_display()
     url = reverse("admin:petitions_presentation_document", args=[presentation.pk])
@@ -362,9 +367,43 @@ class PresentationAdmin(ReadOnlyAdmin, OrganisationScopedAdmin):
                 "<path:object_id>/document/",
                 self.admin_site.admin_view(self.document),
                 name="petitions_presentation_document",
-            )
+            ),
+            path(
+                "<path:object_id>/rebuild/",
+                self.admin_site.admin_view(require_POST(self.rebuild)),
+                name="petitions_presentation_rebuild",
+            ),
         ]
         return own + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        presentation = self.get_object(request, object_id)
+        if presentation is not None and delivery.rebuildable(presentation):
+            role = staff_role(request.user, presentation.petition.campaign.organisation_id)
+            extra_context = {**(extra_context or {}), "may_rebuild": can_present(role)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def rebuild(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Build a failed (or stuck) presentation's document again: those who may present."""
+        presentation = Presentation.objects.filter(pk=object_id if object_id.isdigit() else 0)
+        presentation = presentation.first()
+        if presentation is None:
+            raise Http404
+        _petition, role = get_petition_for_staff(request, presentation.petition_id)
+        if not can_present(role):
+            raise PermissionDenied
+        try:
+            delivery.rebuild_presentation(presentation, user=request.user)
+        except delivery.NotRebuilt as exc:
+            self.message_user(request, str(exc), messages.WARNING)
+        else:
+            outcome = {  # built by now where tasks run in the request (no Redis)
+                Presentation.Status.BUILDING: ("The document is being built again.", messages.INFO),
+                Presentation.Status.READY: ("The document is built.", messages.SUCCESS),
+                Presentation.Status.FAILED: ("Building the document failed again.", messages.ERROR),
+            }
+            self.message_user(request, *outcome[presentation.status])
+        return redirect("admin:petitions_presentation_change", presentation.pk)
 
     def document(self, request: HttpRequest, object_id: str) -> HttpResponse:
         presentation = Presentation.objects.filter(pk=object_id if object_id.isdigit() else 0)

@@ -37,6 +37,8 @@ from django.db.models import Count, F
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
+from config.celery import queue
+
 from .models import CountryCount, HourlyCount, Petition, Signature, Tally
 
 log = logging.getLogger(__name__)
@@ -73,14 +75,16 @@ def add(petition_id: int, changes: Iterable[tuple[str, datetime, int]]) -> None:
 
 def fold_soon(petition_id: int) -> None:
     """Fold now if no process has in the last interval, and queue the fold that will take the
-    tallies written until then; otherwise leave them to those. Never fails the request."""
+    tallies written until then; otherwise leave them to those. Never fails the request. While
+    Redis is down the cache key is never found and the fold cannot be queued, so every
+    confirmation folds its own tally."""
     from .tasks import fold_counts
 
     interval = settings.COUNT_FOLD_INTERVAL_SECONDS  # whole seconds: the cache API rounds down
     try:
         if not cache.add(f"folded:{petition_id}", True, timeout=interval):
             return
-        fold_counts.apply_async((petition_id,), countdown=interval)
+        queue(fold_counts, petition_id, countdown=interval)
         fold(petition_id)
     except Exception:
         log.exception("could not fold petition %s now; the periodic fold will", petition_id)

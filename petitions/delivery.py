@@ -1,9 +1,14 @@
 """State changes for delivering a petition: paper signatures, presenting it, staff exports.
-Each runs in one transaction and is the only place that queues the matching Celery task."""
+Each runs in one transaction and is the only place that queues the matching Celery task.
+
+A document whose task was lost (the broker was down when it was queued, a worker died) is
+queued again by the periodic requeue_stuck_documents, and staff may build a presentation's
+document again from the admin (rebuild_presentation)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -11,6 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts import audit
+from config.celery import queue
 
 from . import counting
 from .models import Export, PaperBatch, Petition, Presentation
@@ -123,7 +129,7 @@ def present_petition(
             recipient=recipient,
             total=presentation.total_count,
         )
-        transaction.on_commit(lambda: _queue("build_presentation", presentation.pk))
+        transaction.on_commit(partial(_build, presentation.pk))
     petition.refresh_from_db()
     return presentation
 
@@ -157,7 +163,7 @@ def request_export(petition: Petition, *, format: str, include_email: bool, user
             include_email=include_email and format == Export.Format.CSV,
             requested_by=user,
         )
-        transaction.on_commit(lambda: _queue("run_export", export.pk))
+        transaction.on_commit(partial(_run, export.pk))
     return export
 
 
@@ -193,7 +199,82 @@ def delete_expired_exports() -> int:
     return deleted
 
 
-def _queue(task_name: str, object_id: int) -> None:
-    from . import tasks
+# A document asked for this long ago and still not built has lost its task: queued while the
+# broker was down, or taken by a worker that died. (A presentation's whole document, 100,000
+# names, takes about 15 s to build.)
+STUCK_MINUTES = 5
 
-    getattr(tasks, task_name).delay(object_id)
+
+class NotRebuilt(Exception):
+    """The presentation's document is built, or still being built: the message says which."""
+
+
+def rebuild_presentation(presentation: Presentation, *, user=None) -> None:
+    """Build a presentation's document again: one that failed, or one still building
+    STUCK_MINUTES after it was presented. Its status goes back to building, audited, and the
+    build is queued after commit (build_presentation is safe to run twice)."""
+    with transaction.atomic():
+        locked = (
+            Presentation.objects.select_for_update()
+            .select_related("petition__campaign__organisation")
+            .get(pk=presentation.pk)
+        )
+        if locked.status == Presentation.Status.READY:
+            raise NotRebuilt("The document is built already.")
+        if not rebuildable(locked):
+            raise NotRebuilt(
+                "The document is still being built. If it is not ready "
+                f"{STUCK_MINUTES} minutes after presenting, build it again."
+            )
+        Presentation.objects.filter(pk=locked.pk).update(
+            status=Presentation.Status.BUILDING, error=""
+        )
+        audit.record(
+            user,
+            "presentation build retried",
+            locked.petition.campaign.organisation,
+            locked.petition,
+            presentation=locked.pk,
+            was=locked.status,
+        )
+        transaction.on_commit(partial(_build, locked.pk))
+    presentation.refresh_from_db()
+
+
+def rebuildable(presentation: Presentation) -> bool:
+    """Whether rebuild_presentation() builds this presentation's document again."""
+    return presentation.status == Presentation.Status.FAILED or (
+        presentation.status == Presentation.Status.BUILDING
+        and presentation.created_at < _stuck_since()
+    )
+
+
+def _stuck_since() -> datetime:
+    """A document asked for before this and still not done has lost its task."""
+    return timezone.now() - timedelta(minutes=STUCK_MINUTES)
+
+
+def requeue_stuck_documents() -> int:
+    """Queue again every presentation still building and every export still queued
+    STUCK_MINUTES after it was asked for; return how many were queued. Both tasks are safe to
+    run twice: a built presentation is left as it is, and an export is claimed before it runs."""
+    stuck = _stuck_since()
+    presentations = Presentation.objects.filter(
+        status=Presentation.Status.BUILDING, created_at__lt=stuck
+    )
+    exports = Export.objects.filter(status=Export.Status.QUEUED, created_at__lt=stuck)
+    queued = sum(_build(pk) for pk in presentations.values_list("pk", flat=True))
+    queued += sum(_run(pk) for pk in exports.values_list("pk", flat=True))
+    return queued
+
+
+def _build(presentation_id: int) -> bool:
+    from .tasks import build_presentation
+
+    return queue(build_presentation, presentation_id)
+
+
+def _run(export_id: int) -> bool:
+    from .tasks import run_export
+
+    return queue(run_export, export_id)

@@ -19,6 +19,8 @@ from django.db import connection, transaction
 from django.db.models import F, Field
 from django.utils import timezone
 
+from config.celery import queue
+
 from . import counting
 from .models import Petition, Signature, validate_signer_email
 
@@ -151,27 +153,21 @@ def queue_confirmations() -> None:
     """Make sure a run of send_due_confirmations is on its way. The first signature since the
     last run queues one, CONFIRMATION_BATCH_DELAY_MS later, which sends the emails of every
     signature made meanwhile over one SMTP connection; the others only find the cache key set.
-    A broker or cache that is down must not fail the request: the row is saved, and
-    requeue_unsent_confirmations sends its email later."""
+    A broker or cache that is down does not fail the request (config.cache, config.celery):
+    the row is saved, and the next run, or requeue_unsent_confirmations, sends its email."""
     global _run_seen_at
     now = time.monotonic()
     if now - _run_seen_at < QUEUE_CHECK_SECONDS:
         return
     from .tasks import CONFIRMATIONS_DUE_KEY, send_due_confirmations
 
-    try:
-        if cache.add(CONFIRMATIONS_DUE_KEY, True, timeout=60):
-            send_due_confirmations.apply_async(
-                countdown=settings.CONFIRMATION_BATCH_DELAY_MS / 1000
-            )
-        if not send_due_confirmations.app.conf.task_always_eager:  # eager: it has run already
-            _run_seen_at = now
-    except Exception:
-        log.exception("could not queue confirmation emails; the periodic requeue will send them")
-        try:
-            cache.delete(CONFIRMATIONS_DUE_KEY)
-        except Exception:
-            log.warning("could not clear %s either", CONFIRMATIONS_DUE_KEY)
+    delay = settings.CONFIRMATION_BATCH_DELAY_MS / 1000
+    if cache.add(CONFIRMATIONS_DUE_KEY, True, timeout=60) and not queue(
+        send_due_confirmations, countdown=delay
+    ):
+        cache.delete(CONFIRMATIONS_DUE_KEY)  # a signature after QUEUE_CHECK_SECONDS tries again
+    if not send_due_confirmations.app.conf.task_always_eager:  # eager: it has run already
+        _run_seen_at = now
 
 
 def confirm(signature: Signature) -> Confirmation:

@@ -254,6 +254,16 @@ def requeue_unsent_confirmations(limit: int = 1000) -> int:
     return len(ids)
 
 
+@shared_task
+def requeue_stuck_documents() -> int:
+    """Queue again the presentation documents and exports whose task was lost (the broker was
+    down, a worker died): see delivery.requeue_stuck_documents."""
+    queued = delivery.requeue_stuck_documents()
+    if queued:
+        log.info("requeued %s stuck presentation documents and exports", queued)
+    return queued
+
+
 def _private_path(folder: str, filename: str) -> tuple[str, Path]:
     """A storage name and the path of a new private file for it (PRIVATE_MEDIA_ROOT)."""
     name = f"{folder}/{filename}"

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+from celery.app.task import Task
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client, TestCase
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from accounts.models import Membership, Organisation, User
 from campaigns.models import Campaign
+from config.cache import COUNTED_ALONE, cache_outage
 from config.celery import app as celery_app
+from config.celery import broker_outage
 from petitions import abuse
 from petitions.models import Demand, Petition, Signature
 
@@ -68,6 +74,53 @@ def empty_cache():
     """Cached figures are keyed by petition id, which a new test database reuses: start clean."""
     cache.clear()
     abuse.forget_rules()  # and the rules a test rolled back
+
+
+@pytest.fixture(autouse=True)
+def no_outage_left_over():
+    """A test that found Redis or the broker down must not leave later tests going without."""
+    yield
+    cache_outage.ended()
+    broker_outage.ended()
+
+
+def unused_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (a connection to it is refused)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def cache_down(settings):
+    """The cache is Redis, on a port where nothing listens."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{unused_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    LocMemCache(COUNTED_ALONE, {}).clear()  # what was counted alone in an earlier test
+
+
+@pytest.fixture
+def broker_down():
+    """Every task queued fails as Celery does when its broker refuses the connection, until the
+    test calls the function this gives (the broker is back, and this process has seen it). The
+    integration tests stop a real Redis."""
+
+    def refused(task, *args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Task, "apply_async", refused)
+
+        def back() -> None:
+            patch.undo()
+            broker_outage.ended()
+
+        yield back
 
 
 @pytest.fixture

@@ -153,3 +153,15 @@ def test_retrying_during_a_lockout_does_not_lengthen_it(client, manager, setting
 
     with time_machine.travel(locked_at + settings.AXES_COOLOFF_TIME + timedelta(seconds=1)):
         assert attempt(client, "manuel", PASSWORD).status_code == 302
+
+
+def test_with_the_broker_down_the_reset_page_answers_the_same_and_logs_no_address(
+    client, manager, broker_down, caplog
+):
+    response = client.post("/admin/password_reset/", {"email": "manuel@example.org"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/password_reset/done/"
+    assert not mail.outbox
+    assert "the Celery broker cannot be reached" in caplog.text
+    assert "manuel" not in caplog.text

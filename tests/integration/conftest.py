@@ -30,6 +30,7 @@ from urllib.parse import urlencode, urlsplit
 from urllib.request import HTTPCookieProcessor, Request, build_opener
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -292,6 +293,123 @@ def start_worker(
     finally:
         for worker in workers:
             worker.stop()
+
+
+# --- A Redis and a web server of the test's own ------------------------------------------------
+
+REDIS_SERVER = "/usr/bin/redis-server"
+
+
+@dataclass
+class RedisServer:
+    """A redis-server on a port of its own, which the test may stop (kill) and start again:
+    the shared Redis is never stopped. It keeps nothing on disk, as in production."""
+
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        assert self.process is None, "already running"
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=1)
+        wait_for(lambda: _answers(client.ping), f"redis-server on port {self.port}")
+        client.close()
+
+    def stop(self) -> None:
+        """Kill it (SIGKILL: gone at once, with everything it held)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def _answers(call: Callable[[], T]) -> T | None:
+    try:
+        return call()
+    except (OSError, redis.RedisError):
+        return None
+
+
+@pytest.fixture
+def private_redis() -> Iterator[RedisServer]:
+    if not os.access(REDIS_SERVER, os.X_OK):
+        pytest.skip(f"needs {REDIS_SERVER}")
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class WebServer:
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def start_web(
+    transactional_db: None, smtp_server: MailSink, tmp_path: Path
+) -> Iterator[Callable[..., WebServer]]:
+    """Start gunicorn (one sync worker, as `make serve` runs it) as a separate process on the
+    test database, with the environment given; every one started is stopped at teardown."""
+    servers: list[WebServer] = []
+
+    def start(**environment: str) -> WebServer:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=_test_database_url(),
+            DJANGO_SECRET_KEY=settings.SECRET_KEY,
+            DJANGO_SETTINGS_MODULE="config.settings",
+            SITE_URL=url,
+            EMAIL_HOST=smtp_server.host,
+            EMAIL_PORT=str(smtp_server.port),
+            PRIVATE_MEDIA_ROOT=str(tmp_path / "private"),
+            PYTHONUNBUFFERED="1",
+            **environment,
+        )
+        log_path = tmp_path / f"web-{len(servers)}.log"
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        with log_path.open("wb") as log_file:
+            process = subprocess.Popen(
+                [str(gunicorn), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        server = WebServer(process, url, log_path)
+        servers.append(server)
+        client = HttpClient(url)
+        wait_for(
+            lambda: _answers(lambda: client.get("/privacy/").status == 200), f"gunicorn at {url}"
+        )
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.process.terminate()
+            server.process.wait(timeout=10)
 
 
 # --- HTTP ------------------------------------------------------------------------------------
