@@ -132,8 +132,13 @@ def test_confirmation_times_are_written_in_utc(petition):
     assert table[1][4] == "2025-03-01 23:30:15"
 
 
-@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+# Full-width signs, and every other character NFKC folds into a formula sign.
+FOLDED_SIGNS = ["＝", "﹦", "＋", "－", "＠", "⁺", "₊", "⁼", "₌", "﹢", "﹣", "﹫", "⩵", "⩶", "﬩"]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r", *FOLDED_SIGNS])
 def test_cells_a_spreadsheet_would_run_are_prefixed_with_an_apostrophe(petition, start):
+    """Also behind a full-width sign, or any other character NFKC folds into one."""
     confirmed(
         petition,
         f"{start}cmd@example.org",
@@ -149,28 +154,6 @@ def test_cells_a_spreadsheet_would_run_are_prefixed_with_an_apostrophe(petition,
     assert email == f"'{start}cmd@example.org"
     assert city == f"'{start}1+2"
     assert number == "1"
-
-
-# The issue's full-width signs, and the other forms NFKC folds into a formula sign.
-FOLDED_SIGNS = ["＝", "﹦", "＋", "－", "＠", "⁺", "₊", "⁼", "₌", "﹢", "﹣", "﹫", "⩵", "⩶", "﬩"]
-
-
-@pytest.mark.parametrize("start", FOLDED_SIGNS)
-def test_cells_behind_a_sign_nfkc_folds_into_a_formula_sign_are_prefixed_too(petition, start):
-    confirmed(
-        petition,
-        f"{start}cmd@example.org",
-        1,
-        name=f'{start}HYPERLINK("http://evil.example")',
-        city=f"{start}1+1",
-    )
-
-    table = parse(export_bytes(petition, include_email=True)[0])
-
-    _, name, email, city, *_ = table[1]
-    assert name == f'\'{start}HYPERLINK("http://evil.example")'
-    assert email == f"'{start}cmd@example.org"
-    assert city == f"'{start}1+1"
 
 
 def test_the_formula_starts_are_every_character_whose_nfkc_form_starts_with_a_sign():
