@@ -37,7 +37,7 @@ from .models import (
 
 def _presented(petition: Petition | None) -> bool:
     """Whether the petition has a presentation: sealed, even once archived (Petition.save())."""
-    return petition is not None and petition.presentations.exists()
+    return petition is not None and petition.is_sealed
 
 
 class FrozenOncePresentedInline(ScopedInline, admin.TabularInline):
@@ -285,7 +285,7 @@ class PetitionAdmin(OrganisationScopedAdmin):
         petition, role = get_petition_for_staff(request, object_id)
         if not can_present(role):
             raise PermissionDenied
-        if petition.presentations.exists():
+        if petition.is_sealed:
             self.message_user(
                 request, "This petition has already been presented.", messages.WARNING
             )

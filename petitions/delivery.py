@@ -97,7 +97,7 @@ def present_petition(
             .select_related("campaign__organisation")
             .get(pk=petition.pk)
         )
-        if locked.presentations.exists():
+        if locked.is_sealed:
             raise AlreadyPresented(f"{locked} was already presented.")
         now = timezone.now()
         closes_at = locked.closes_at if locked.closes_at and locked.closes_at < now else now

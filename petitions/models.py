@@ -68,6 +68,12 @@ class PetitionQuerySet(models.QuerySet):
         )
 
 
+def is_sealed(petition_id: int | None) -> bool:
+    """Whether a presentation sealed the petition: what was handed over, and its counts, stay
+    as they were (PetitionQuerySet.sealed() in SQL)."""
+    return petition_id is not None and Presentation.objects.filter(petition_id=petition_id).exists()
+
+
 class SealedPetition(ValidationError):
     """A change to what a presentation sealed: the petition as handed over, its demands, its
     paper signatures and its counts."""
@@ -145,7 +151,7 @@ class Petition(models.Model):
     def sealed_changes(self, fields=None) -> list[str]:
         """The fields this instance would change that its presentation sealed; [] when the
         petition has no presentation."""
-        if self.pk is None or not Presentation.objects.filter(petition_id=self.pk).exists():
+        if not self.is_sealed:
             return []
         stored = Petition.objects.filter(pk=self.pk).values().first() or {}
         changed = []
@@ -205,6 +211,10 @@ class Petition(models.Model):
         return ""
 
     @property
+    def is_sealed(self) -> bool:
+        return is_sealed(self.pk)
+
+    @property
     def total_count(self) -> int:
         """The public count: confirmed online signatures plus paper signatures."""
         return self.signature_count + self.paper_count
@@ -251,7 +261,7 @@ class SealedWithThePetition(models.Model):
         self.refuse_if_sealed()
 
     def refuse_if_sealed(self) -> None:
-        if Presentation.objects.filter(petition_id=self.petition_id).exists():
+        if is_sealed(self.petition_id):
             raise SealedPetition(
                 "This petition has been presented: its demands and paper signatures stay as "
                 "they were handed over."

@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts import audit, roles
 
 from . import counting
-from .models import Petition, Presentation, Signature
+from .models import Petition, Signature, is_sealed
 from .signing import queue_confirmations
 
 LIVE = (Signature.Status.PENDING, Signature.Status.CONFIRMED)
@@ -100,7 +100,7 @@ def _moderate(
     with transaction.atomic():
         for petition_id, ids in by_petition.items():
             counting.lock(petition_id)
-            if not sealed_too and Presentation.objects.filter(petition_id=petition_id).exists():
+            if not sealed_too and is_sealed(petition_id):
                 continue  # what was presented, and its counts, stay as they were sealed
             n = change(petition_id, ids)
             changed += n
