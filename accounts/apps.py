@@ -6,4 +6,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the login audit
+        from . import (
+            signals,  # noqa: F401 - connects the login audit
+            tasks,  # noqa: F401 - declares the tasks that queue() sends
+        )

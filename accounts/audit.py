@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from config.web import client_ip, network_of
+
 from .models import AuditEvent, Organisation
 
 
@@ -29,7 +31,5 @@ def record(
 
 def network(request) -> str:
     """What the audit log keeps of where a request came from: its network, never the address
-    (petitions/abuse.py: through TRUSTED_PROXIES, /24 or /48)."""
-    from petitions.abuse import client_ip, network_of
-
+    (config/web.py: through TRUSTED_PROXIES, /24 or /48)."""
     return network_of(client_ip(request)) if request is not None else ""

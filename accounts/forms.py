@@ -7,7 +7,7 @@ from django.template import loader
 
 from config.celery import queue
 
-from .tasks import send_password_reset
+from .mail import send_password_reset
 
 
 class CeleryPasswordResetForm(PasswordResetForm):

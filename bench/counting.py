@@ -1,5 +1,5 @@
 """How fast can confirmations be counted on PostgreSQL? (The measurement behind
-petitions/counting.py.)
+petitions/services/counting.py.)
 
 Three ways of counting one confirmation, each run by pgbench for a few seconds at 4, 16 and 32
 clients against a scratch database with a 1,000,000-row signature table:
@@ -7,7 +7,7 @@ clients against a scratch database with a 1,000,000-row signature table:
 - hot row: confirm the signature and add one to the petition's counter row;
 - hot rows: the same plus a row per country and a row per hour (the counts issue 4 asks for);
 - tally: confirm the signature and insert a tally row, holding the shared advisory lock that
-  petitions/counting.py takes (what Safe Passage does; a fold adds the tallies up later).
+  petitions/services/counting.py takes (what Safe Passage does; a fold adds the tallies up later).
 
 Usage: python bench/counting.py [--seconds 8]   (PGHOST/PGUSER as for psql; default 127.0.0.1,
 postgres). Prints transactions per second and average latency for each.

@@ -16,7 +16,7 @@ import sys
 from common import ROOT, petition_with
 from django.db import connection
 
-from petitions.fonts import static_fonts
+from petitions.documents.fonts import static_fonts
 
 
 def build(slug: str) -> tuple[float, float, int, int]:

@@ -160,7 +160,7 @@ def child_env() -> dict[str, str]:
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(PORT + 1),
         CONFIRMATION_REQUEUE_AFTER_SECONDS="3600",  # the sink is slow to no one: no re-sends
-        SIGNING_RATE_LIMITS="0",  # every sign POST comes from 127.0.0.1 (see petitions/abuse.py)
+        SIGNING_RATE_LIMITS="0",  # every sign POST comes from 127.0.0.1 (see services/abuse.py)
     )
     return env
 

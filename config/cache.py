@@ -102,7 +102,7 @@ class RedisCache(DjangoRedisCache):
 
     def count_hits(self, counters: list[tuple[str, int]]) -> list[int]:
         """One more hit on each (key, window in seconds): a counter that starts at the first hit
-        and is gone a window later. All in one round trip (petitions/abuse.py's limits and
+        and is gone a window later. All in one round trip (petitions/services/abuse.py's limits and
         caps); while Redis is down, counted by this process alone."""
         return self._unless_down(self._count_hits, self._count_hits_alone, counters)
 

@@ -173,7 +173,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AXES_LOCKOUT_TEMPLATE = "login_locked.html"
 # The client as the signing limits count it: X-Forwarded-For only via TRUSTED_PROXIES, and an
 # IPv6 client by its /64 (axes keeps that network's first address).
-AXES_CLIENT_IP_CALLABLE = "petitions.abuse.client_for_limits"
+AXES_CLIENT_IP_CALLABLE = "config.web.client_for_limits"
 AXES_VERBOSE = False  # its log lines name addresses; logins are in the audit log instead
 AXES_DISABLE_ACCESS_LOG = True
 
@@ -281,7 +281,7 @@ CONFIRMATION_REQUEUE_AFTER_SECONDS = envint("CONFIRMATION_REQUEUE_AFTER_SECONDS"
 # last batch queues the next one this much later.
 CONFIRMATION_BATCH_DELAY_MS = envint("CONFIRMATION_BATCH_DELAY_MS", 500, 0, 60_000)
 
-# Abuse (petitions/abuse.py): a burst of signatures from one client address, one email domain or
+# Abuse (services/abuse.py): a burst of signatures from one client address, one email domain or
 # to one petition is held, not counted, until staff release it; superusers set the limits in the
 # admin (SigningLimit). SIGNING_RATE_LIMITS=0 turns them off for load tests from one host.
 SIGNING_RATE_LIMITS = envbool("SIGNING_RATE_LIMITS", True)
@@ -298,7 +298,7 @@ except ValueError as exc:
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 10, 0, 3600)
 # How long each web process reuses a petition it read for the page and the sign form (0: never).
 PETITION_MEMO_SECONDS = envint("PETITION_MEMO_SECONDS", 1, 0, 60)
-# Counting (petitions/counting.py): confirmations write tallies that a fold adds to the kept
+# Counting (services/counting.py): confirmations write tallies that a fold adds to the kept
 # counts. With tasks in-process (no Redis) the fold runs inside each confirmation; otherwise a
 # confirmation folds if none has in the last COUNT_FOLD_INTERVAL_SECONDS, batching the others.
 COUNT_FOLD_INLINE = envbool("COUNT_FOLD_INLINE", not REDIS_URL)
@@ -347,12 +347,12 @@ WHITENOISE_USE_FINDERS = True
 
 # Documents with signers' names (presentations, exports) live here, never under a public URL.
 PRIVATE_MEDIA_ROOT = Path(envstr("PRIVATE_MEDIA_ROOT") or VAR_DIR / "private")
-# Static font instances built from the packaged variable fonts (petitions/fonts.py).
+# Static font instances built from the packaged variable fonts (petitions/documents/fonts.py).
 FONT_CACHE_DIR = Path(envstr("FONT_CACHE_DIR") or VAR_DIR / "fonts")
 # Exports of more signatures than this run in Celery instead of the request.
 EXPORT_BACKGROUND_THRESHOLD = envint("EXPORT_BACKGROUND_THRESHOLD", 20_000, 0)
 # An export's file (a list of signers, with addresses for owners and managers) is deleted this
-# many days after it was built (petitions.delivery.delete_expired_exports, hourly).
+# many days after it was built (petitions.services.retention.delete_expired_exports, hourly).
 EXPORT_RETENTION_DAYS = envint("EXPORT_RETENTION_DAYS", 7, 1, 3650)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -375,7 +375,7 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if envbool("DJANGO_BEHIND_TLS_PROXY", False) else None
 )
 # Every response (config/headers.py): scripts, styles and everything else from this site only,
-# nothing inline, framed by no one (the embed card by anyone: petitions.views.embed). Images
+# nothing inline, framed by no one (the embed card by anyone: petitions.web.pages.embed). Images
 # may also be data: URLs, as Bootstrap's CSS draws its form controls (a select's arrow, a
 # checkbox's tick) with them.
 CONTENT_SECURITY_POLICY = {

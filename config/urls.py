@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
 from accounts.forms import CeleryPasswordResetForm
+from petitions import urls as petition_urls
 
 # Staff password reset (the admin's login page links it once "admin_password_reset" exists).
 password_reset = [
@@ -36,5 +37,5 @@ urlpatterns = [
     *password_reset,
     path("admin/", admin.site.urls),
     path("", include("petitions.urls")),
-    path("", include("campaigns.urls")),
+    path("", include((petition_urls.campaign_urlpatterns, "campaigns"))),
 ]

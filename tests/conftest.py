@@ -19,8 +19,8 @@ from campaigns.models import Campaign
 from config.cache import COUNTED_ALONE, cache_outage
 from config.celery import app as celery_app
 from config.celery import broker_outage
-from petitions import abuse
 from petitions.models import Demand, Petition, Signature
+from petitions.services import abuse
 
 # Unit tests run tasks in-process; the integration tests turn this off and use a real worker.
 celery_app.conf.task_always_eager = True

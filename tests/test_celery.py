@@ -7,7 +7,7 @@ import logging
 import pytest
 from celery import Celery
 
-from config import outages
+from config import celery, outages
 from config.celery import queue
 from tests.conftest import unused_port
 
@@ -20,25 +20,35 @@ def clock(monkeypatch):
 
 
 @pytest.fixture
-def unreachable():
-    """A task of a Celery app whose broker is Redis on a port where nothing listens."""
+def unreachable(monkeypatch):
+    """A service function whose task is in a Celery app whose broker is Redis on a port where
+    nothing listens."""
     app = Celery("unreachable", broker=f"redis://127.0.0.1:{unused_port()}/0", set_as_current=False)
     app.conf.broker_transport_options = {"socket_connect_timeout": 1}
     app.conf.task_publish_retry_policy = {"max_retries": 0}
     sent = []
 
-    @app.task(name="tests.remember")
     def remember(address: str) -> None:
         sent.append(address)
 
+    monkeypatch.setitem(celery._tasks, remember, app.task(name="tests.remember")(remember))
     yield remember
     app.close()
 
 
-def test_it_queues_the_task():
-    from petitions.tasks import fold_counts
+def test_it_queues_the_task_that_runs_a_service(petition):
+    from petitions.models import Tally
+    from petitions.services import counting
 
-    assert queue(fold_counts, 1) is True  # in the tests, tasks run at once
+    Tally.objects.create(petition=petition, country="GB", delta=3)
+    assert queue(counting.fold, petition.pk) is True  # in the tests, tasks run at once
+    petition.refresh_from_db()
+    assert petition.signature_count == 3
+
+
+def test_a_function_no_task_runs_cannot_be_queued():
+    with pytest.raises(KeyError):
+        queue(print, "nothing runs this")
 
 
 def test_a_broker_that_cannot_be_reached_does_not_fail_whoever_queues(unreachable):
@@ -68,9 +78,10 @@ def test_while_the_broker_is_down_it_is_tried_again_only_every_few_seconds(
     unreachable, clock, monkeypatch
 ):
     attempts = []
-    publish = unreachable.apply_async
+    task = celery._tasks[unreachable]
+    publish = task.apply_async
     monkeypatch.setattr(
-        unreachable, "apply_async", lambda *args, **kwargs: attempts.append(1) or publish(*args)
+        task, "apply_async", lambda *args, **kwargs: attempts.append(1) or publish(*args)
     )
 
     for _ in range(20):
@@ -85,12 +96,12 @@ def test_while_the_broker_is_down_it_is_tried_again_only_every_few_seconds(
 def test_an_error_that_is_not_the_brokers_is_raised(monkeypatch):
     """A task that cannot be queued for its own sake (say, arguments that cannot be sent) is a
     bug to see, not an outage to ride out."""
-    from petitions.tasks import fold_counts
+    from petitions.services import counting
 
     def unserialisable(*args, **kwargs):
         raise TypeError("Object of type set is not JSON serializable")
 
-    monkeypatch.setattr(fold_counts, "apply_async", unserialisable)
+    monkeypatch.setattr(celery._tasks[counting.fold], "apply_async", unserialisable)
 
     with pytest.raises(TypeError):
-        queue(fold_counts, {1})
+        queue(counting.fold, {1})

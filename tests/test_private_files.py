@@ -15,8 +15,8 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.utils import timezone
 
-from petitions import counting, delivery
 from petitions.models import Export, Presentation, Signature, private_storage
+from petitions.services import counting, exporting, presenting
 from tests.conftest import make_signature, on_commit_runs
 from tests.test_settings import start
 
@@ -48,7 +48,7 @@ def private_root(settings, tmp_path) -> Path:
 @pytest.mark.parametrize("format", ["csv", "pdf"])
 def test_a_background_export_is_written_private(signed_petition, owner, private_root, format):
     with on_commit_runs():
-        export = delivery.request_export(signed_petition, format=format, include_email=True)
+        export = exporting.request_export(signed_petition, format=format, include_email=True)
     export.refresh_from_db()
 
     assert export.status == Export.Status.DONE, export.error
@@ -59,7 +59,7 @@ def test_a_background_export_is_written_private(signed_petition, owner, private_
 
 def test_the_presentation_document_is_written_private(signed_petition, owner, private_root):
     with on_commit_runs():
-        presentation = delivery.present_petition(
+        presentation = presenting.present_petition(
             signed_petition,
             user=owner,
             presented_on=timezone.now().date(),
@@ -87,7 +87,7 @@ def test_folders_made_before_are_tightened_when_next_written(signed_petition, pr
     os.chmod(private_root, 0o755)  # noqa: S103 - as an older version left it
 
     with on_commit_runs():
-        delivery.request_export(signed_petition, format="csv", include_email=False)
+        exporting.request_export(signed_petition, format="csv", include_email=False)
 
     assert mode(private_root) == mode(private_root / "exports") == 0o700
 
@@ -97,10 +97,10 @@ def test_a_failed_export_leaves_no_part_written_file(signed_petition, private_ro
         out.write(b"min-ji@example.org\n")
         raise OSError("disk full")
 
-    monkeypatch.setattr("petitions.exports.write_csv", fail)
+    monkeypatch.setattr("petitions.documents.csv_file.write_csv", fail)
 
     with on_commit_runs():
-        export = delivery.request_export(signed_petition, format="csv", include_email=True)
+        export = exporting.request_export(signed_petition, format="csv", include_email=True)
 
     export.refresh_from_db()
     assert export.status == Export.Status.FAILED

@@ -12,8 +12,9 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from petitions import charts, counting
 from petitions.models import Signature
+from petitions.services import counting
+from petitions.web import charts
 from tests.conftest import SIGN_DATA, make_signature, post_form
 
 CSP = "Content-Security-Policy"

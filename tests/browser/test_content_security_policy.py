@@ -13,8 +13,8 @@ from django.db.models import F
 from django.urls import reverse
 from playwright.sync_api import BrowserContext, Page, expect
 
-from petitions import counting
 from petitions.models import Petition, Signature
+from petitions.services import counting
 from tests.browser.test_manager_day import choose
 from tests.browser.test_staff_downloads_pdf import log_in
 from tests.conftest import make_signature

@@ -8,8 +8,8 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from petitions import signing
 from petitions.models import Signature
+from petitions.services import signing
 from tests.conftest import make_signature
 
 

@@ -4,6 +4,7 @@ from django.core.management import call_command
 
 from campaigns.models import Campaign, Event, Story
 from petitions.models import Demand, Petition, Signature
+from petitions.services import presenting
 
 
 def load() -> None:
@@ -66,14 +67,13 @@ def test_it_keeps_signatures_made_since_and_their_count(db, client):
 def test_loading_again_leaves_a_petition_staff_presented_as_it_was(db, tmp_path, settings):
     from django.utils import timezone
 
-    from petitions import delivery
     from tests.conftest import on_commit_runs
 
     settings.PRIVATE_MEDIA_ROOT = tmp_path
     load()
     petition = Petition.objects.get(slug="letter-to-president-xi")
     with on_commit_runs():
-        delivery.present_petition(
+        presenting.present_petition(
             petition,
             presented_on=timezone.localdate(),
             place="Embassy",

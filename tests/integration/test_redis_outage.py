@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from petitions import abuse
 from petitions.models import Export, Petition, Presentation, Signature, SigningLimit, Tally
+from petitions.services import abuse
 from petitions.tokens import make_token
 from tests.conftest import make_signature
 

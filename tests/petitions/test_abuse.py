@@ -11,8 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AuditEvent
-from petitions import moderation, signing
+from config import web
 from petitions.models import Petition, Signature, SigningLimit, SigningRule
+from petitions.services import abuse, moderation, signing
 from tests.conftest import SIGN_DATA, on_commit_runs, post_form
 
 
@@ -149,7 +150,7 @@ def test_only_the_network_is_kept_and_the_proxy_header_only_from_a_trusted_proxy
     client = Client()
     forwarded = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.77, 10.0.0.9"}
 
-    with caplog.at_level(logging.WARNING, logger="petitions.abuse"):
+    with caplog.at_level(logging.WARNING, logger="config.web"):
         post(client, petition, "untrusted@example.org", **forwarded)
     assert "X-Forwarded-For ignored: the request came from 10.0.0.2" in caplog.text
     settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
@@ -215,14 +216,12 @@ def test_forwarded_addresses_are_read_in_the_forms_proxies_write(
 
     from django.test import RequestFactory
 
-    from petitions import abuse
-
     settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
     request = RequestFactory().post(
         "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"{forwarded}, 10.0.0.9"
     )
 
-    assert abuse.client_ip(request) == client_address
+    assert web.client_ip(request) == client_address
 
 
 def test_a_bracketed_forwarded_address_is_the_signatures_network(client, petition, settings):
@@ -309,7 +308,6 @@ def test_only_superusers_keep_the_lists(client, owner, superuser):
 
 
 def test_a_rule_saved_in_another_process_holds_here_within_seconds(client, petition, monkeypatch):
-    from petitions import abuse
 
     post(client, petition, "first@example.org")  # this process has read the rules
     SigningRule.objects.bulk_create(

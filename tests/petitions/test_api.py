@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from petitions import counting
 from petitions.models import Petition, Signature
+from petitions.services import counting
 from tests.conftest import make_petition, make_signature
 
 LIST = "/petitions.json"

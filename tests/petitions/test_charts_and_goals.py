@@ -10,8 +10,9 @@ import time_machine
 from django.conf import settings
 from django.core.management import call_command
 
-from petitions import charts, counting
 from petitions.models import Petition, Signature, raised_goal
+from petitions.services import counting
+from petitions.web import charts
 from tests.conftest import make_signature
 
 

@@ -12,8 +12,9 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from petitions import counting, delivery, moderation, signing, tasks
+from petitions import tasks
 from petitions.models import CountryCount, HourlyCount, Petition, Signature, Tally
+from petitions.services import counting, moderation, presenting, signing
 from tests.conftest import make_petition, make_signature, on_commit_runs
 
 on_postgresql = pytest.mark.skipif(
@@ -172,7 +173,7 @@ def test_presenting_folds_waiting_tallies_into_the_presented_count(petition, set
     for signature in pending(petition, 3):
         signing.confirm(signature)
 
-    presentation = delivery.present_petition(
+    presentation = presenting.present_petition(
         petition, presented_on=timezone.localdate(), place="Embassy", recipient="Ambassador",
         presented_by="Campaign staff",
     )  # fmt: skip
@@ -274,7 +275,7 @@ def test_no_signature_counts_after_the_petition_is_presented(campaign, settings)
 
     def work(signature):
         if signature is signatures[150]:
-            presentation = delivery.present_petition(
+            presentation = presenting.present_petition(
                 petition, presented_on=timezone.localdate(), place="Embassy",
                 recipient="Ambassador", presented_by="Campaign staff",
             )  # fmt: skip

@@ -108,7 +108,7 @@ def test_a_sign_post_with_errors_is_drawn_with_them_and_leaves_the_next_page_cle
 ):
     """Sign POSTs are checked by forms sharing their fields; a form drawn with errors has its
     own, so the red of one supporter's mistake never shows on the page everyone else gets."""
-    from petitions.forms import SignatureForm
+    from petitions.web.forms import SignatureForm
     from tests.conftest import SIGN_DATA, post_form
 
     sign = reverse("petitions:sign", args=[petition.slug])

@@ -20,10 +20,10 @@ from django.db import transaction
 
 from accounts.models import Organisation
 from campaigns.models import Campaign
-from petitions import documents
-from petitions.delivery import update_paper_count
-from petitions.documents import paper_sheet_pdf, presentation_pdf
+from petitions.documents import pdf
+from petitions.documents.pdf import paper_sheet_pdf, presentation_pdf
 from petitions.models import PaperBatch, Petition, Presentation, Signature
+from petitions.services.paper import update_paper_count
 from tests.conftest import make_petition, make_signature
 
 BASE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -520,8 +520,8 @@ def test_a_long_name_or_town_stays_within_its_column(petition, tmp_path, name, c
     entry = [(y0, x1, word) for y0, x1, word in words if line - 0.5 < y0 < line + 40 * MM]
     numbers = [y0 for y0, _, word in entry if re.fullmatch(r"\d+\.", word) and y0 > line + 0.5]
     entry = [item for item in entry if not numbers or item[0] < min(numbers) - 0.5]
-    column_width = (210 - 2 * documents.PAGE_MARGIN - 2 * documents.COLUMN_GAP) / 3
-    column_right = (documents.PAGE_MARGIN + column_width) * MM
+    column_width = (210 - 2 * pdf.PAGE_MARGIN - 2 * pdf.COLUMN_GAP) / 3
+    column_right = (pdf.PAGE_MARGIN + column_width) * MM
     beyond = [(word, round(x1 / MM, 1)) for _, x1, word in entry if x1 > column_right + 1]
     assert beyond == [], (
         f"the text runs past its column, which ends {column_right / MM:.1f} mm from the page's "

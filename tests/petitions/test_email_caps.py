@@ -12,8 +12,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from petitions import abuse, tasks
+from petitions import tasks
 from petitions.models import Signature, SigningLimit, SigningRule
+from petitions.services import abuse
 from tests.conftest import SIGN_DATA, on_commit_runs, post_form
 
 

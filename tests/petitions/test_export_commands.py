@@ -14,8 +14,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from petitions import counting, exports
+from petitions.documents import csv_file
 from petitions.models import Petition, Signature
+from petitions.services import counting
 from tests.conftest import make_signature
 from tests.petitions.test_exports import HEADER_WITHOUT_EMAIL
 
@@ -202,7 +203,7 @@ def test_seeded_signatures_are_exported(signed_petition):
     run("seed_signatures", "safe-passage", "--count", "300")
     out = io.BytesIO()
 
-    rows = exports.write_csv(signed_petition, out, include_email=True)
+    rows = csv_file.write_csv(signed_petition, out, include_email=True)
 
     table = parse_csv(out.getvalue())
     assert rows == 303

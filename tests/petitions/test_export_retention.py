@@ -1,6 +1,6 @@
 """Export files are deleted EXPORT_RETENTION_DAYS after they were built, each deletion audited
 without personal data; the row stays and says so; presentation documents are kept
-(petitions.delivery.delete_expired_exports, run hourly by beat)."""
+(petitions.services.retention.delete_expired_exports, run hourly by beat)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 
 from accounts.models import AuditEvent
-from petitions import counting, delivery
 from petitions.models import Export, Petition, Presentation, Signature
+from petitions.services import counting, exporting, presenting
 from petitions.tasks import delete_expired_exports
 from tests.conftest import make_signature, on_commit_runs
 
@@ -40,7 +40,7 @@ def signed_petition(petition) -> Petition:
 def export(signed_petition, owner, private_media) -> Export:
     """A CSV with addresses, built at BUILT."""
     with time_machine.travel(BUILT, tick=False), on_commit_runs():
-        export = delivery.request_export(
+        export = exporting.request_export(
             signed_petition, format="csv", include_email=True, user=owner
         )
     export.refresh_from_db()
@@ -110,7 +110,7 @@ def test_a_file_already_gone_is_marked_deleted_all_the_same(export, private_medi
 
 def test_exports_not_done_are_left_alone(signed_petition, owner, private_media):
     with time_machine.travel(BUILT, tick=False):
-        queued = delivery.request_export(signed_petition, format="csv", include_email=False)
+        queued = exporting.request_export(signed_petition, format="csv", include_email=False)
         failed = Export.objects.create(
             petition=signed_petition, format="csv", status=Export.Status.FAILED, finished_at=BUILT
         )
@@ -125,7 +125,7 @@ def test_exports_not_done_are_left_alone(signed_petition, owner, private_media):
 
 def test_presentation_documents_are_kept(signed_petition, owner, private_media):
     with time_machine.travel(BUILT, tick=False), on_commit_runs():
-        presentation = delivery.present_petition(
+        presentation = presenting.present_petition(
             signed_petition,
             user=owner,
             presented_on=date(2026, 3, 2),

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from django.db import connection
 
-from petitions import exports
+from petitions.documents import csv_file
 from petitions.models import Signature
 from tests.conftest import make_petition, make_signature
 
@@ -37,7 +37,7 @@ def confirmed(petition, email: str, minutes: int, **fields) -> Signature:
 
 def export_bytes(petition, include_email: bool) -> tuple[bytes, int]:
     out = io.BytesIO()
-    rows = exports.write_csv(petition, out, include_email)
+    rows = csv_file.write_csv(petition, out, include_email)
     return out.getvalue(), rows
 
 
@@ -157,14 +157,14 @@ def test_cells_a_spreadsheet_would_run_are_prefixed_with_an_apostrophe(petition,
 
 
 def test_the_formula_starts_are_every_character_whose_nfkc_form_starts_with_a_sign():
-    signs = tuple(exports.FORMULA_SIGNS)
+    signs = tuple(csv_file.FORMULA_SIGNS)
     found = {
         chr(code)
         for code in range(sys.maxunicode + 1)
         if unicodedata.normalize("NFKC", chr(code)).startswith(signs)
     }
 
-    assert found == exports.FORMULA_STARTS
+    assert found == csv_file.FORMULA_STARTS
 
 
 # Names and towns as people write them, in many scripts: none is touched.
@@ -251,13 +251,13 @@ def test_the_country_is_written_as_its_english_name(petition, code, name):
 
 
 def test_the_python_writer_reports_progress(petition, monkeypatch):
-    monkeypatch.setattr(exports, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(csv_file, "PROGRESS_EVERY", 2)
     for n in range(5):
         confirmed(petition, f"s{n}@example.org", n)
     progress: list[int] = []
     out = io.BytesIO()
 
-    rows = exports._python_csv(petition, out, False, progress.append)
+    rows = csv_file._python_csv(petition, out, False, progress.append)
 
     assert rows == 5
     assert progress == [2, 4]
@@ -268,7 +268,7 @@ def test_the_output_file_stays_open_for_the_caller(petition):
     confirmed(petition, "a@example.org", 1)
     out = io.BytesIO()
 
-    exports.write_csv(petition, out, include_email=False)
+    csv_file.write_csv(petition, out, include_email=False)
 
     assert not out.closed
     out.write(b"more")
@@ -286,7 +286,7 @@ def test_postgresql_exports_with_copy(petition, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the Python writer ran on PostgreSQL")
 
-    monkeypatch.setattr(exports, "_python_csv", refuse)
+    monkeypatch.setattr(csv_file, "_python_csv", refuse)
 
     data, rows = export_bytes(petition, include_email=True)
 
@@ -301,10 +301,10 @@ def test_copy_and_the_python_writer_give_the_same_table(petition):
     confirmed(petition, "c@example.org", 3, name="-minus\nnewline", city="\ttab", country="GB")
     for include_email in (True, False):
         copied = io.BytesIO()
-        exports.write_csv(petition, copied, include_email)
+        csv_file.write_csv(petition, copied, include_email)
         by_python = io.BytesIO()
-        by_python.write(exports.BOM)
-        exports._python_csv(petition, by_python, include_email, None)
+        by_python.write(csv_file.BOM)
+        csv_file._python_csv(petition, by_python, include_email, None)
 
         # COPY quotes an empty string ("") where csv leaves the cell empty: same table.
         assert parse(copied.getvalue()) == parse(by_python.getvalue())
@@ -313,7 +313,8 @@ def test_copy_and_the_python_writer_give_the_same_table(petition):
 def test_the_csv_lists_exactly_the_signatures_that_count(petition, tmp_path):
     """Held (a bot, a blocked or throwaway address), withdrawn, invalidated and pending
     signatures are not in it, on either database: the same rows as the document and the count."""
-    from petitions import counting, documents
+    from petitions.documents import pdf
+    from petitions.services import counting
 
     confirmed(petition, "one@example.org", 1, name="Counted One")
     confirmed(petition, "two@example.org", 2, name="Counted Two")
@@ -328,7 +329,7 @@ def test_the_csv_lists_exactly_the_signatures_that_count(petition, tmp_path):
     petition.refresh_from_db()
 
     data, rows = export_bytes(petition, include_email=True)
-    listed, _ = documents.presentation_pdf(petition, tmp_path / "doc.pdf")
+    listed, _ = pdf.presentation_pdf(petition, tmp_path / "doc.pdf")
 
     names = [row[1] for row in parse(data)[1:]]
     assert names == ["Counted One", "Counted Two"]
@@ -342,10 +343,10 @@ def test_copy_and_the_python_writer_neutralise_the_same_cells(petition):
     for n, start in enumerate(starts):
         confirmed(petition, f"{start}s{n}@example.org", n, name=f"{start}name", city=f"{start}1")
     copied = io.BytesIO()
-    exports.write_csv(petition, copied, include_email=True)
+    csv_file.write_csv(petition, copied, include_email=True)
     by_python = io.BytesIO()
-    by_python.write(exports.BOM)
-    exports._python_csv(petition, by_python, True, None)
+    by_python.write(csv_file.BOM)
+    csv_file._python_csv(petition, by_python, True, None)
 
     table = parse(copied.getvalue())
     assert table == parse(by_python.getvalue())

@@ -9,8 +9,8 @@ import re
 from django.core import mail
 
 from accounts.models import AuditEvent
-from petitions import moderation, signing
 from petitions.models import Petition, Signature
+from petitions.services import moderation, signing
 from tests.conftest import make_signature, on_commit_runs
 
 CHANGELIST = "/admin/petitions/signature/"

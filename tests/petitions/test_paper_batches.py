@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEvent
-from petitions import counting, delivery, signing
-from petitions.admin import PetitionAdmin
+from petitions.admin.petitions import PetitionAdmin
 from petitions.models import PaperBatch, Petition, Signature
+from petitions.services import counting, paper, signing
 from tests.conftest import make_petition, make_signature
 
 
@@ -117,7 +117,7 @@ def counted_petition(petition) -> Petition:
 
 
 def test_recording_a_batch_adds_it_to_the_paper_count(counted_petition, owner, organisation):
-    batch = delivery.record_paper_batch(
+    batch = paper.record_paper_batch(
         counted_petition,
         count=40,
         received_on=date(2025, 5, 1),
@@ -143,7 +143,7 @@ def test_recording_a_batch_adds_it_to_the_paper_count(counted_petition, owner, o
 
 def test_batches_add_up(counted_petition, owner):
     for count, place in [(40, "Vigil, London"), (25, "Stall, Leeds"), (1, "By post")]:
-        delivery.record_paper_batch(
+        paper.record_paper_batch(
             counted_petition, count=count, received_on=date(2025, 5, 1), location=place, user=owner
         )
 
@@ -154,26 +154,26 @@ def test_batches_add_up(counted_petition, owner):
 
 
 def test_deleting_a_batch_lowers_the_paper_count(counted_petition, owner):
-    kept = delivery.record_paper_batch(
+    kept = paper.record_paper_batch(
         counted_petition, count=40, received_on=date(2025, 5, 1), location="Vigil", user=owner
     )
-    removed = delivery.record_paper_batch(
+    removed = paper.record_paper_batch(
         counted_petition, count=25, received_on=date(2025, 5, 2), location="Stall", user=owner
     )
 
     removed.delete()
-    total = delivery.update_paper_count(counted_petition)
+    total = paper.update_paper_count(counted_petition)
 
     assert total == 40
     counted_petition.refresh_from_db()
     assert counted_petition.paper_count == 40
     kept.delete()
-    assert delivery.update_paper_count(counted_petition) == 0
+    assert paper.update_paper_count(counted_petition) == 0
 
 
 def test_the_paper_count_of_one_petition_leaves_others_alone(counted_petition, campaign, owner):
     other = make_petition(campaign, "other-petition")
-    delivery.record_paper_batch(
+    paper.record_paper_batch(
         counted_petition, count=40, received_on=date(2025, 5, 1), location="Vigil", user=owner
     )
 
@@ -182,7 +182,7 @@ def test_the_paper_count_of_one_petition_leaves_others_alone(counted_petition, c
 
 
 def test_the_public_page_and_json_show_online_plus_paper(client, counted_petition, owner):
-    delivery.record_paper_batch(
+    paper.record_paper_batch(
         counted_petition, count=1040, received_on=date(2025, 5, 1), location="March", user=owner
     )
 
@@ -235,7 +235,7 @@ def test_batches_added_in_the_admin_update_the_count(client, superuser, counted_
 
 def test_a_batch_deleted_in_the_admin_lowers_the_count(client, superuser, counted_petition):
     for count, place in [(40, "Vigil"), (25, "Stall")]:
-        delivery.record_paper_batch(
+        paper.record_paper_batch(
             counted_petition, count=count, received_on=date(2025, 5, 1), location=place
         )
     client.force_login(superuser)
@@ -259,7 +259,7 @@ def test_a_batch_deleted_in_the_admin_lowers_the_count(client, superuser, counte
 
 
 def test_a_batch_changed_in_the_admin_changes_the_count(client, superuser, counted_petition):
-    batch = delivery.record_paper_batch(
+    batch = paper.record_paper_batch(
         counted_petition, count=40, received_on=date(2025, 5, 1), location="Vigil"
     )
     client.force_login(superuser)

@@ -11,8 +11,8 @@ from django.urls import reverse
 from accounts import audit
 from accounts.models import AuditEvent, Membership, User
 from campaigns.models import Campaign
-from petitions import counting, moderation
 from petitions.models import Export, Petition, Signature, SignaturesAreEvidence
+from petitions.services import counting, moderation
 from tests.conftest import make_petition, make_signature
 
 ROLES = ["owner", "manager", "viewer", "outsider", "superuser"]

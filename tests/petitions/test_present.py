@@ -11,12 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent, User
-from petitions import counting, delivery, documents, signing
+from petitions.documents import pdf
 from petitions.models import Petition, Presentation, Signature
+from petitions.services import counting, paper, presenting, signing
 from petitions.tokens import make_token
 from tests.conftest import SIGN_DATA, make_petition, make_signature, on_commit_runs
 
-# Presenting closes signing now, so the presentation is dated today (delivery._check_date).
+# Presenting closes signing now, so the presentation is dated today (presenting._check_date).
 TODAY = timezone.localdate()
 PRESENTED = {
     "presented_on": TODAY,
@@ -48,7 +49,7 @@ def signed_petition(petition, owner) -> Petition:
     make_signature(petition, email="pending@example.org", name="Pending Person")
     counting.rebuild(petition)
     petition.refresh_from_db()
-    delivery.record_paper_batch(
+    paper.record_paper_batch(
         petition, count=5, received_on=date(2025, 5, 1), location="Vigil, London", user=owner
     )
     return petition
@@ -56,7 +57,7 @@ def signed_petition(petition, owner) -> Petition:
 
 def present(petition: Petition, user: User | None = None) -> Presentation:
     with on_commit_runs():
-        presentation = delivery.present_petition(petition, user=user, **PRESENTED)
+        presentation = presenting.present_petition(petition, user=user, **PRESENTED)
     presentation.refresh_from_db()
     return presentation
 
@@ -129,9 +130,7 @@ def test_the_presentation_document_is_built_and_sealed(signed_petition, owner, p
 def test_the_same_presentation_gives_the_same_document(signed_petition, owner, tmp_path):
     presentation = present(signed_petition, owner)
 
-    again, digest = documents.presentation_pdf(
-        signed_petition, tmp_path / "again.pdf", presentation
-    )
+    again, digest = pdf.presentation_pdf(signed_petition, tmp_path / "again.pdf", presentation)
 
     assert again == 2
     assert digest == presentation.sha256
@@ -155,7 +154,7 @@ def test_presenting_is_audited(signed_petition, owner, organisation):
 
 
 def test_until_the_document_is_built_the_presentation_is_building(signed_petition, owner):
-    presentation = delivery.present_petition(signed_petition, user=owner, **PRESENTED)
+    presentation = presenting.present_petition(signed_petition, user=owner, **PRESENTED)
 
     presentation.refresh_from_db()
     assert presentation.status == Presentation.Status.BUILDING
@@ -165,8 +164,8 @@ def test_until_the_document_is_built_the_presentation_is_building(signed_petitio
 def test_presenting_twice_raises_already_presented(signed_petition, owner):
     present(signed_petition, owner)
 
-    with pytest.raises(delivery.AlreadyPresented):
-        delivery.present_petition(signed_petition, user=owner, **PRESENTED)
+    with pytest.raises(presenting.AlreadyPresented):
+        presenting.present_petition(signed_petition, user=owner, **PRESENTED)
 
     assert Presentation.objects.count() == 1
 
@@ -217,7 +216,7 @@ def test_the_public_page_shows_the_presentation(client, signed_petition, owner):
 
 
 def test_the_page_says_nothing_of_a_document_still_building(client, signed_petition, owner):
-    delivery.present_petition(signed_petition, user=owner, **PRESENTED)
+    presenting.present_petition(signed_petition, user=owner, **PRESENTED)
 
     page = client.get(reverse("petitions:detail", args=[signed_petition.slug])).content.decode()
 
@@ -366,7 +365,7 @@ def test_the_presentation_document_is_downloaded_and_audited(client, manager, si
 
 
 def test_a_document_still_building_cannot_be_downloaded(client, owner, signed_petition):
-    presentation = delivery.present_petition(signed_petition, user=owner, **PRESENTED)
+    presentation = presenting.present_petition(signed_petition, user=owner, **PRESENTED)
     client.force_login(owner)
 
     response = client.get(reverse("admin:petitions_presentation_document", args=[presentation.pk]))

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import logging
 
-from petitions import counting, tasks
+from petitions import tasks
 from petitions.models import Petition, Signature
+from petitions.services import counting
 from tests.conftest import make_signature
 
 
@@ -13,7 +14,7 @@ def test_the_periodic_recount_repairs_a_tampered_counter_and_logs_it(petition, c
     make_signature(petition, "pending@example.org")
     Petition.objects.filter(pk=petition.pk).update(signature_count=99)
 
-    with caplog.at_level(logging.WARNING, logger="petitions.signing"):
+    with caplog.at_level(logging.WARNING, logger="petitions.services.signing"):
         repaired = tasks.recount_petitions.apply().get()
 
     petition.refresh_from_db()
@@ -26,7 +27,7 @@ def test_an_exact_counter_is_left_alone_and_nothing_is_logged(petition, caplog):
     make_signature(petition, "a@example.org", status=Signature.Status.CONFIRMED)
     counting.rebuild(petition)
 
-    with caplog.at_level(logging.WARNING, logger="petitions.signing"):
+    with caplog.at_level(logging.WARNING, logger="petitions.services.signing"):
         assert tasks.recount_petitions.apply().get() == 0
 
     assert "drifted" not in caplog.text

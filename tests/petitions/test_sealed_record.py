@@ -12,8 +12,8 @@ from django.db.models.signals import pre_save
 from django.urls import reverse
 from django.utils import timezone
 
-from petitions import counting, delivery, moderation, signing
 from petitions.models import Demand, PaperBatch, Petition, Presentation, SealedPetition, Signature
+from petitions.services import counting, moderation, paper, presenting, signing
 from tests.conftest import make_signature, on_commit_runs
 from tests.petitions.test_paper_batches import FormFields
 
@@ -52,7 +52,7 @@ def presented(confirmed_twice, owner) -> Presentation:
         opens_at=datetime(2025, 2, 1, tzinfo=UTC), closes_at=datetime(2025, 6, 1, tzinfo=UTC)
     )
     with on_commit_runs():
-        presentation = delivery.present_petition(
+        presentation = presenting.present_petition(
             confirmed_twice,
             presented_on=date(2025, 6, 20),
             place="the Chinese Embassy, London",
@@ -169,7 +169,7 @@ def test_a_presented_petitions_demands_and_paper_batches_are_frozen(presented, o
     with pytest.raises(SealedPetition):
         Demand.objects.create(petition=petition, text="One more")
     with pytest.raises(SealedPetition):
-        delivery.record_paper_batch(
+        paper.record_paper_batch(
             petition, count=5, received_on=date(2025, 5, 1), location="Vigil", user=owner
         )
 
@@ -273,12 +273,12 @@ def test_a_rebuild_from_the_record_is_byte_identical_but_a_guess_cannot_be_check
 ):
     """Anyone can read the names a small petition might have and the page shows everything else
     on the cover; without the seal their guess gives another fingerprint."""
-    from petitions import documents
+    from petitions.documents import pdf
 
-    _, rebuilt = documents.presentation_pdf(presented.petition, tmp_path / "a.pdf", presented)
+    _, rebuilt = pdf.presentation_pdf(presented.petition, tmp_path / "a.pdf", presented)
     guess = Presentation.objects.get(pk=presented.pk)
     guess.seal = "0" * 32
-    _, guessed = documents.presentation_pdf(presented.petition, tmp_path / "b.pdf", guess)
+    _, guessed = pdf.presentation_pdf(presented.petition, tmp_path / "b.pdf", guess)
 
     assert rebuilt == presented.sha256
     assert guessed != presented.sha256
@@ -288,7 +288,7 @@ def test_each_presentation_has_its_own_seal(presented, owner, campaign):
     from tests.conftest import make_petition
 
     other = make_petition(campaign, "other")
-    second = delivery.present_petition(
+    second = presenting.present_petition(
         other, presented_on=timezone.localdate(), place="P", recipient="R", presented_by="B"
     )
 
@@ -304,7 +304,7 @@ def test_building_the_document_never_overwrites_the_sealed_counts(confirmed_twic
     Petition.objects.filter(pk=confirmed_twice.pk).update(
         opens_at=datetime(2025, 2, 1, tzinfo=UTC), closes_at=datetime(2025, 6, 1, tzinfo=UTC)
     )
-    presentation = delivery.present_petition(  # its document not built yet: no on_commit
+    presentation = presenting.present_petition(  # its document not built yet: no on_commit
         confirmed_twice,
         presented_on=date(2025, 6, 20),
         place="the Chinese Embassy, London",
@@ -327,7 +327,7 @@ def test_building_the_document_never_overwrites_the_sealed_counts(confirmed_twic
 def test_presenting_seals_the_counted_rows_even_if_the_kept_count_drifted(confirmed_twice):
     Petition.objects.filter(pk=confirmed_twice.pk).update(signature_count=40)
 
-    presentation = delivery.present_petition(
+    presentation = presenting.present_petition(
         confirmed_twice,
         presented_on=timezone.localdate(),
         place="P",
@@ -348,7 +348,7 @@ def test_the_cover_and_the_list_of_a_preview_come_from_one_snapshot(
 
     from django.db import connection
 
-    from petitions import documents
+    from petitions.documents import pdf
     from tests.petitions.test_documents import page_text
 
     if connection.vendor != "postgresql":
@@ -357,7 +357,7 @@ def test_the_cover_and_the_list_of_a_preview_come_from_one_snapshot(
         make_signature(petition, f"s{n}@example.org", status=Signature.Status.CONFIRMED)
     late = make_signature(petition, "late@example.org")
     counting.rebuild(petition)
-    signer_rows = documents._signer_rows
+    signer_rows = pdf._signer_rows
 
     def confirm_meanwhile(of):
         worker = threading.Thread(target=lambda: (signing.confirm(late), connection.close()))
@@ -365,9 +365,9 @@ def test_the_cover_and_the_list_of_a_preview_come_from_one_snapshot(
         worker.join()
         return signer_rows(of)
 
-    monkeypatch.setattr(documents, "_signer_rows", confirm_meanwhile)
+    monkeypatch.setattr(pdf, "_signer_rows", confirm_meanwhile)
 
-    listed, _ = documents.presentation_pdf(petition, tmp_path / "preview.pdf")
+    listed, _ = pdf.presentation_pdf(petition, tmp_path / "preview.pdf")
 
     assert Signature.objects.get(pk=late.pk).status == Signature.Status.CONFIRMED
     cover = page_text(tmp_path / "preview.pdf", 1, "-layout")
@@ -422,8 +422,8 @@ def test_a_presentation_cannot_be_dated_before_the_petition_closed_or_in_the_fut
 
     assert response.status_code == 200
     assert error in response.context["form"].errors["presented_on"][0]
-    with pytest.raises(delivery.InvalidPresentation):
-        delivery.present_petition(
+    with pytest.raises(presenting.InvalidPresentation):
+        presenting.present_petition(
             confirmed_twice, presented_on=date.fromisoformat(presented_on), **form
         )
     assert not Presentation.objects.exists()

@@ -155,7 +155,7 @@ def test_a_form_encoded_body_beyond_the_limit_is_refused_before_it_is_read(
 
 
 def test_the_largest_honest_signature_is_within_the_limit(client, petition):
-    from petitions.views import SIGN_BODY_MAX_BYTES
+    from petitions.web.signing import SIGN_BODY_MAX_BYTES
 
     data = {
         **SIGN_DATA,

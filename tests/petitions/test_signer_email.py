@@ -12,8 +12,9 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from petitions import signing, tasks
+from petitions import tasks
 from petitions.models import Signature
+from petitions.services import signing
 from tests.conftest import SIGN_DATA, make_signature, on_commit_runs, post_form
 
 REFUSED = [

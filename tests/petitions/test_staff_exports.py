@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, User
 from campaigns.models import Campaign
-from petitions import counting, delivery
 from petitions.models import Export, Petition, Presentation, Signature
+from petitions.services import counting, exporting, presenting
 from tests.conftest import make_petition, make_signature, on_commit_runs
 from tests.petitions.test_exports import HEADER_WITH_EMAIL, HEADER_WITHOUT_EMAIL
 
@@ -74,7 +74,7 @@ def parse_csv(data: bytes) -> list[list[str]]:
 
 def build_export(petition: Petition, user: User, fmt: str = "csv", include_email: bool = True):
     with on_commit_runs():
-        export = delivery.request_export(
+        export = exporting.request_export(
             petition, format=fmt, include_email=include_email, user=user
         )
     export.refresh_from_db()
@@ -84,7 +84,7 @@ def build_export(petition: Petition, user: User, fmt: str = "csv", include_email
 
 def build_presentation(petition: Petition, user: User) -> Presentation:
     with on_commit_runs():
-        presentation = delivery.present_petition(
+        presentation = presenting.present_petition(
             petition,
             presented_on=timezone.localdate(),
             place="the Chinese Embassy, London",
@@ -399,7 +399,7 @@ def test_a_manager_downloads_an_export_the_owner_asked_for(client, owner, manage
 
 
 def test_an_export_that_is_not_done_cannot_be_downloaded(client, owner, signed_petition):
-    export = delivery.request_export(signed_petition, format="csv", include_email=True, user=owner)
+    export = exporting.request_export(signed_petition, format="csv", include_email=True, user=owner)
     client.force_login(owner)
 
     response = client.get(reverse("admin:petitions_export_download", args=[export.pk]))

@@ -13,13 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from petitions import counting, delivery, tasks
+from petitions import tasks
 from petitions.models import Export, Petition, Presentation, Signature
+from petitions.services import counting, exporting, presenting
 from tests.conftest import make_signature, on_commit_runs
 
 pytestmark = pytest.mark.usefixtures("private_media")
 
-STUCK = timedelta(minutes=delivery.STUCK_MINUTES, seconds=1)
+STUCK = timedelta(minutes=presenting.STUCK_MINUTES, seconds=1)
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def present_form() -> dict:
 
 
 def present_now(petition: Petition) -> Presentation:
-    return delivery.present_petition(petition, presented_on=timezone.localdate(), **PRESENTED)
+    return presenting.present_petition(petition, presented_on=timezone.localdate(), **PRESENTED)
 
 
 def present(client, petition):
@@ -151,7 +152,7 @@ def test_the_sweep_builds_a_presentation_whose_task_was_lost(
 
 def test_the_sweep_builds_an_export_whose_task_was_lost(owner, signed_petition, broker_down):
     with on_commit_runs():
-        delivery.request_export(signed_petition, format="csv", include_email=False, user=owner)
+        exporting.request_export(signed_petition, format="csv", include_email=False, user=owner)
     broker_down()  # is back
 
     with time_machine.travel(timezone.now() + STUCK):
@@ -167,7 +168,7 @@ def test_the_sweep_leaves_documents_asked_for_minutes_ago_to_their_own_tasks(
 ):
     with on_commit_runs():
         present_now(signed_petition)
-        delivery.request_export(signed_petition, format="csv", include_email=False, user=owner)
+        exporting.request_export(signed_petition, format="csv", include_email=False, user=owner)
     broker_down()  # is back
 
     with time_machine.travel(timezone.now() + STUCK - timedelta(seconds=2)):
@@ -205,7 +206,7 @@ def test_building_twice_changes_nothing(owner, signed_petition):
     assert tasks.build_presentation(presentation.pk) == "built"
     sealed = Presentation.objects.values_list("sha256", "completed_at").get()
     with on_commit_runs():
-        export = delivery.request_export(
+        export = exporting.request_export(
             signed_petition, format="csv", include_email=False, user=owner
         )
 
@@ -294,8 +295,8 @@ def test_a_built_document_is_never_built_again(client, owner, signed_petition):
 
     assert "built already" in response.content.decode()
     assert (presentation.sha256, presentation.completed_at) == sealed
-    with pytest.raises(delivery.NotRebuilt):  # nor from the shell
-        delivery.rebuild_presentation(presentation)
+    with pytest.raises(presenting.NotRebuilt):  # nor from the shell
+        presenting.rebuild_presentation(presentation)
 
 
 def test_a_viewer_may_not_build_it_again(client, viewer, signed_petition):

@@ -10,6 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from petitions import tasks
+from petitions.mail import confirmations
 from petitions.models import Signature
 from tests.conftest import make_signature
 
@@ -79,10 +80,10 @@ def test_an_smtp_failure_gives_the_claim_back_for_a_retry(petition, monkeypatch)
 
 def test_a_claim_taken_by_another_worker_is_left_alone(petition, monkeypatch):
     signature = make_signature(petition)
-    stale = tasks.load_signature(signature.pk)
+    stale = confirmations.load_signature(signature.pk)
     # Another worker claims the email between this worker's read and its conditional update.
     Signature.objects.filter(pk=signature.pk).update(confirmations_sent=1)
-    monkeypatch.setattr(tasks, "load_signature", lambda pk: stale)
+    monkeypatch.setattr(confirmations, "load_signature", lambda pk: stale)
 
     assert tasks.send_confirmation.apply(args=[signature.pk]).get() == (
         "another worker got there first"
@@ -121,13 +122,13 @@ def test_due_confirmations_go_out_in_one_run_over_one_connection(petition, monke
     make_signature(petition, email="done@example.org", confirmations_sent=1)
     make_signature(petition, email="removed@example.org", status=Signature.Status.INVALIDATED)
     opened = []
-    real_get_connection = tasks.get_connection
+    real_get_connection = confirmations.get_connection
 
     def counting_get_connection(*args, **kwargs):
         opened.append(1)
         return real_get_connection(*args, **kwargs)
 
-    monkeypatch.setattr(tasks, "get_connection", counting_get_connection)
+    monkeypatch.setattr(confirmations, "get_connection", counting_get_connection)
 
     assert tasks.send_due_confirmations.apply().get() == 5
 
@@ -147,7 +148,7 @@ def test_due_confirmations_go_out_in_one_run_over_one_connection(petition, monke
 def test_an_address_that_fails_does_not_hold_up_the_others(petition, monkeypatch):
     for n in range(3):
         make_signature(petition, email=f"s{n}@example.org")
-    real_message = tasks._message
+    real_message = confirmations._message
 
     def refuse_one(signature, composer, smtp=None):
         message = real_message(signature, composer, smtp)
@@ -157,7 +158,7 @@ def test_an_address_that_fails_does_not_hold_up_the_others(petition, monkeypatch
             )
         return message
 
-    monkeypatch.setattr(tasks, "_message", refuse_one)
+    monkeypatch.setattr(confirmations, "_message", refuse_one)
 
     result = tasks.send_due_confirmations.apply()
 
@@ -169,7 +170,7 @@ def test_an_address_that_fails_does_not_hold_up_the_others(petition, monkeypatch
 def test_signing_queues_one_run_for_many_signatures(client, petition, settings):
     from unittest import mock
 
-    from petitions import signing
+    from petitions.services import signing
     from tests.conftest import on_commit_runs
 
     settings.CONFIRMATION_BATCH_DELAY_MS = 500
@@ -294,7 +295,7 @@ def smtp_server():
 
 @pytest.mark.parametrize("pipelining", [True, False])
 def test_the_transmitter_sends_messages_as_they_are_pipelined_or_not(smtp_server, pipelining):
-    from petitions.emails import Transmitter
+    from petitions.mail.compose import Transmitter
 
     smtp_server.pipelining = pipelining
     message = b"Subject: test\r\n\r\n.a line that starts with a dot\r\n..and two\r\nlast"
@@ -338,7 +339,7 @@ def test_the_transmitter_sends_messages_as_they_are_pipelined_or_not(smtp_server
 def test_a_lost_connection_fails_every_message_in_flight_and_after(smtp_server):
     import socket
 
-    from petitions.emails import Transmitter
+    from petitions.mail.compose import Transmitter
 
     smtp_server.pipelining = True
     with smtplib.SMTP("127.0.0.1", smtp_server.port) as connection:
@@ -398,7 +399,7 @@ def test_a_mail_server_that_cannot_be_reached_gets_every_claim_given_back(petiti
 def test_plain_addresses_go_into_headers_as_they_are():
     from django.core.mail.message import sanitize_address
 
-    from petitions.emails import envelope_address, header_address
+    from petitions.mail.compose import envelope_address, header_address
 
     for address in ["a@b.c", "Min-Ji.Kim+petition@Example.ORG", "o'brien@example.ie"]:
         assert header_address(address) == address == sanitize_address(address, "utf-8")
@@ -414,27 +415,27 @@ def test_a_process_that_just_found_a_run_queued_does_not_ask_the_cache_again(pet
     signature made meanwhile is missed."""
     from django.core.cache import cache
 
-    from petitions import signing
-
     monkeypatch.setitem(tasks.send_due_confirmations.app.conf, "task_always_eager", False)
-    monkeypatch.setattr(signing, "_run_seen_at", float("-inf"))
+    monkeypatch.setattr(confirmations, "_run_seen_at", float("-inf"))
     asked = mock.Mock(wraps=cache.add)
-    monkeypatch.setattr(signing.cache, "add", asked)
+    monkeypatch.setattr(confirmations.cache, "add", asked)
     with mock.patch.object(tasks.send_due_confirmations, "apply_async") as queued:
-        signing.queue_confirmations()
-        signing.queue_confirmations()
+        confirmations.queue_confirmations()
+        confirmations.queue_confirmations()
         assert (asked.call_count, queued.call_count) == (1, 1)
-        signing._run_seen_at -= signing.QUEUE_CHECK_SECONDS  # time passes
-        signing.queue_confirmations()
+        confirmations._run_seen_at -= confirmations.QUEUE_CHECK_SECONDS  # time passes
+        confirmations.queue_confirmations()
         assert (asked.call_count, queued.call_count) == (2, 1)  # asked; a run is still due
 
     make_signature(petition, email="late@example.org")
     waited = []
+    due_key = confirmations.CONFIRMATIONS_DUE_KEY
     monkeypatch.setattr(
-        tasks.time, "sleep", lambda s: waited.append((s, cache.get(tasks.CONFIRMATIONS_DUE_KEY)))
+        confirmations.time, "sleep", lambda s: waited.append((s, cache.get(due_key)))
     )
     assert tasks.send_due_confirmations.run() == 1
-    assert waited == [(signing.QUEUE_CHECK_SECONDS, None)]  # after clearing the key, before looking
+    # after clearing the key, before looking
+    assert waited == [(confirmations.QUEUE_CHECK_SECONDS, None)]
 
 
 def test_a_run_reads_each_petition_once_and_skips_one_deleted_meanwhile(
@@ -445,8 +446,8 @@ def test_a_run_reads_each_petition_once_and_skips_one_deleted_meanwhile(
     known: dict = {}
 
     with django_assert_num_queries(1):
-        kept = tasks._with_petitions([*signatures, gone], known)
+        kept = confirmations._with_petitions([*signatures, gone], known)
     with django_assert_num_queries(0):
-        tasks._with_petitions(signatures, known)
+        confirmations._with_petitions(signatures, known)
 
     assert kept == signatures and kept[0].petition.campaign.organisation.name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from petitions.fonts import static_fonts
+from petitions.documents.fonts import static_fonts
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts import audit
 from config.private_files import private_file
-from petitions import documents, exports
+from petitions.documents import csv_file, pdf
 from petitions.models import Petition
 
 
@@ -38,10 +38,10 @@ class Command(BaseCommand):
         private_file(target)  # signers' names (and addresses): readable by this user only
         if format == "csv":
             with open(target, "wb") as out:
-                rows = exports.write_csv(petition, out, include_email)
+                rows = csv_file.write_csv(petition, out, include_email)
             detail = {"include_email": include_email}
         else:
-            rows, digest = documents.presentation_pdf(petition, target)
+            rows, digest = pdf.presentation_pdf(petition, target)
             detail = {"sha256": digest}
         audit.record(
             "command line",

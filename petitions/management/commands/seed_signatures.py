@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from faker import Faker
 
-from petitions import counting
 from petitions.models import Petition, Signature
+from petitions.services import counting
 
 # Faker locales, each with the country its people sign from; names in many scripts.
 LOCALES = [

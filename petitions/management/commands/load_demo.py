@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Organisation
 from campaigns.models import Campaign, Event, Resource, Story
-from petitions import counting
 from petitions.models import Demand, Petition, Signature
+from petitions.services import counting
 
 CHINA = "The Government of the People's Republic of China"
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django_countries import countries
 
-from .models import Petition, Signature, validate_signer_email
+from petitions.models import Petition, Signature, validate_signer_email
 
 # Characters that have no place in a name: C0/C1 controls, and the bidirectional overrides and
 # isolates that can make a name display as something else. (Joiners such as ZWNJ, which Persian
@@ -69,7 +69,7 @@ class SignatureForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
     consent = forms.BooleanField(required=True)
-    # The honeypot (petitions/abuse.py): hidden from people and screen readers, left empty by
+    # The honeypot (services/abuse.py): hidden from people and screen readers, left empty by
     # them; a bot filling in every field fills this too.
     website = forms.CharField(
         required=False,
@@ -96,7 +96,7 @@ class SignatureForm(forms.Form):
 
     @classmethod
     def refused(cls, petition: Petition, message: str) -> SignatureForm:
-        """An empty form saying why a POST was refused unread (petitions.views.sign)."""
+        """An empty form saying why a POST was refused unread (petitions.web.signing.sign)."""
         form = cls(petition=petition)
         form.cleaned_data = {}  # what add_error() expects of a form that was checked
         form.add_error(None, message)
@@ -119,7 +119,7 @@ class SignatureForm(forms.Form):
         )
         helper.add_input(Submit("sign", "Sign this petition", css_class="btn-lg w-100"))
         # No CSRF token: the form is on a page cached for everyone, and the sign view is
-        # protected by the browser's own Sec-Fetch-Site and Origin headers (petitions/views.py).
+        # protected by the browser's own Sec-Fetch-Site and Origin headers (web/signing.py).
         helper.disable_csrf = True
         return helper
 

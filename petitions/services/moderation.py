@@ -6,7 +6,7 @@ the signatures of organisations where their role allows it (every one when `by` 
 command line and tasks), whatever queryset it was given, so that no admin list, inline or action
 can widen it. For each petition it takes the petition's counting lock, leaves a presented
 petition's signatures as they were sealed (erasure aside, which keeps the counts), changes the
-rows and the counts together (petitions/counting.py), and writes the audit log.
+rows and the counts together (petitions/services/counting.py), and writes the audit log.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts import audit, roles
-
-from . import counting
-from .models import Petition, Signature, is_sealed
-from .signing import queue_confirmations
+from petitions.mail.confirmations import queue_confirmations
+from petitions.models import Petition, Signature, is_sealed
+from petitions.services import counting
 
 LIVE = (Signature.Status.PENDING, Signature.Status.CONFIRMED)
 TAKEN_OFF = (Signature.Status.INVALIDATED, Signature.Status.WITHDRAWN)

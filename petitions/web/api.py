@@ -12,14 +12,10 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from . import charts
-from .models import Petition, Presentation
-from .views import (
-    PUBLIC_CACHE_CONTROL,
-    get_public_petition,
-    last_presentation,
-    recent_public_petition,
-)
+from config.web import PUBLIC_CACHE_CONTROL
+from petitions.models import Petition, Presentation
+from petitions.web import charts
+from petitions.web.pages import get_public_petition, last_presentation, recent_public_petition
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

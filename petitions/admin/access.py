@@ -6,8 +6,7 @@ from django.http import Http404, HttpRequest
 
 from accounts import roles
 from accounts.models import Membership
-
-from .models import Petition
+from petitions.models import Petition
 
 EMAIL_ROLES = {Membership.Role.OWNER, Membership.Role.MANAGER}
 PRESENT_ROLES = {Membership.Role.OWNER, Membership.Role.MANAGER}

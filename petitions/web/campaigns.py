@@ -5,10 +5,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from campaigns.models import Campaign
+from config.web import public_cache
 from petitions.models import Petition
-from petitions.views import public_cache
-
-from .models import Campaign
 
 
 def _public_petitions() -> Prefetch:

@@ -1,28 +1,25 @@
 """State changes on the signing path: signing and confirming. Each change is atomic (one
 statement, or one transaction holding the petition's counting lock), keeps the counts through
-tallies (petitions/counting.py), and queues confirmation emails only on commit. Staff changes
-to signatures are in petitions/moderation.py."""
+tallies (services/counting.py), and queues confirmation emails only on commit. Staff changes
+to signatures are in petitions/services/moderation.py."""
 
 from __future__ import annotations
 
 import enum
 import functools
 import logging
-import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, Field
+from django.db.models import F, Field, Q
 from django.utils import timezone
 
-from config.celery import queue
-
-from . import counting
-from .models import Petition, Signature, validate_signer_email
+from petitions.mail.confirmations import queue_confirmations
+from petitions.models import Petition, Signature, validate_signer_email
+from petitions.services import counting
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +56,7 @@ def sign(
        the confirmation link again while pending, an "already counted" note once confirmed.
     4. Queue that email when the transaction commits.
     No email is asked for at all for the honeypot (a bot gets none) or with send_email False
-    (beyond an email cap, petitions/abuse.py): the signature is saved owing none, so the
+    (beyond an email cap, petitions/services/abuse.py): the signature is saved owing none, so the
     periodic requeue never sends one; staff may resend it from the admin. The caller learns
     nothing about which case happened, so neither does a stranger. A held signature
     (held_reason) is saved and confirmed like any other but not counted until staff release it.
@@ -139,35 +136,6 @@ def _request_another_email(petition: Petition, canonical: str) -> int | None:
     if not asked:
         return None
     return existing.values_list("pk", flat=True).first()
-
-
-# A process that has just found a run of send_due_confirmations on its way does not ask the
-# cache again for this long (a viral petition's sign POSTs would each pay a round trip for the
-# answer "yes, queued"). The run waits as long after clearing its cache key before it looks for
-# emails owed, so a signature whose process did not ask is still found by that run.
-QUEUE_CHECK_SECONDS = 0.1
-_run_seen_at = float("-inf")
-
-
-def queue_confirmations() -> None:
-    """Make sure a run of send_due_confirmations is on its way. The first signature since the
-    last run queues one, CONFIRMATION_BATCH_DELAY_MS later, which sends the emails of every
-    signature made meanwhile over one SMTP connection; the others only find the cache key set.
-    A broker or cache that is down does not fail the request (config.cache, config.celery):
-    the row is saved, and the next run, or requeue_unsent_confirmations, sends its email."""
-    global _run_seen_at
-    now = time.monotonic()
-    if now - _run_seen_at < QUEUE_CHECK_SECONDS:
-        return
-    from .tasks import CONFIRMATIONS_DUE_KEY, send_due_confirmations
-
-    delay = settings.CONFIRMATION_BATCH_DELAY_MS / 1000
-    if cache.add(CONFIRMATIONS_DUE_KEY, True, timeout=60) and not queue(
-        send_due_confirmations, countdown=delay
-    ):
-        cache.delete(CONFIRMATIONS_DUE_KEY)  # a signature after QUEUE_CHECK_SECONDS tries again
-    if not send_due_confirmations.app.conf.task_always_eager:  # eager: it has run already
-        _run_seen_at = now
 
 
 def confirm(signature: Signature) -> Confirmation:
@@ -251,3 +219,22 @@ def recount(petition: Petition) -> tuple[int, int]:
     if before != after:
         log.warning("petition %s count drifted: %s -> %s", petition.pk, before, after)
     return before, after
+
+
+# The hourly recount looks at petitions whose counts changed within twice its interval.
+RECOUNT_LOOKBACK = timedelta(hours=2)
+
+
+def recount_petitions() -> int:
+    """Rebuild the kept counts of every petition whose counts can have changed since the last
+    run (open ones, and others with a fold since) from their counted rows, logging and
+    repairing any drift; presented petitions' counts are sealed. Return how many were repaired."""
+    since = timezone.now() - RECOUNT_LOOKBACK
+    changing = Petition.objects.unsealed().filter(
+        Q(status=Petition.Status.OPEN) | Q(counts_changed_at__gte=since)
+    )
+    repaired = 0
+    for petition in changing.only("pk"):
+        before, after = recount(petition)
+        repaired += before != after
+    return repaired

@@ -38,8 +38,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from config.celery import queue
-
-from .models import CountryCount, HourlyCount, Petition, Signature, Tally
+from petitions.models import CountryCount, HourlyCount, Petition, Signature, Tally
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +77,11 @@ def fold_soon(petition_id: int) -> None:
     tallies written until then; otherwise leave them to those. Never fails the request. While
     Redis is down the cache key is never found and the fold cannot be queued, so every
     confirmation folds its own tally."""
-    from .tasks import fold_counts
-
     interval = settings.COUNT_FOLD_INTERVAL_SECONDS  # whole seconds: the cache API rounds down
     try:
         if not cache.add(f"folded:{petition_id}", True, timeout=interval):
             return
-        queue(fold_counts, petition_id, countdown=interval)
+        queue(fold, petition_id, countdown=interval)
         fold(petition_id)
     except Exception:
         log.exception("could not fold petition %s now; the periodic fold will", petition_id)

@@ -5,10 +5,9 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from accounts.admin import OrganisationScopedAdmin, ScopedInline
+from campaigns.models import Campaign, Event, Resource, Story
+from petitions.admin import dashboard
 from petitions.models import Petition
-
-from . import dashboard
-from .models import Campaign, Event, Resource, Story
 
 
 class PetitionInline(ScopedInline, admin.TabularInline):

@@ -1,6 +1,6 @@
 """PDF documents: the presentation document handed to the recipient, and the blank paper sheet.
 
-Names come in every script, so text is drawn with the Noto fonts of petitions/fonts.py. The list
+Names come in every script, so text is drawn with the Noto fonts of documents/fonts.py. The list
 of signers is the hot path (100,000 names should take seconds): each name is split into runs by
 which font has its characters and drawn with FPDF.text(), which is fast; only names that need
 shaping (Arabic, Hebrew: joining and right-to-left order) go through the slower shaped cell().
@@ -22,9 +22,9 @@ from django_countries import countries
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from . import counting
-from .fonts import SOURCES, shaping_families, static_fonts
-from .models import Petition, Presentation
+from petitions.documents.fonts import SOURCES, shaping_families, static_fonts
+from petitions.models import Petition, Presentation
+from petitions.services import counting
 
 PAGE_MARGIN = 14
 GREY = (90, 90, 90)

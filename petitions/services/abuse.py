@@ -26,7 +26,6 @@ count an IPv6 client by its /64, which one host can fill with addresses of its o
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import logging
 from dataclasses import dataclass
@@ -36,112 +35,19 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
 from config.cache import remembered
-
-from .models import Signature, SigningLimit, SigningRule
+from config.web import limited_address, parse_ip
+from petitions.models import Signature, SigningLimit, SigningRule
 
 log = logging.getLogger(__name__)
+
 
 HONEYPOT = "website"
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The address the request came from (as parse_ip() gives it, or "" if none): REMOTE_ADDR,
-    or, when that is a trusted proxy, the last address in X-Forwarded-For that is not one of
-    ours."""
-    remote = parse_ip(request.META.get("REMOTE_ADDR", ""))
-    trusted = settings.TRUSTED_PROXIES
-    if not trusted or not _within(remote, trusted):
-        if "HTTP_X_FORWARDED_FOR" in request.META and remote is not None and remote.is_private:
-            _warn_untrusted_proxy(str(remote))
-        return _text(remote)
-    for entry in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
-        if not entry.strip():
-            continue
-        address = parse_ip(entry)
-        if not _within(address, trusted):
-            return _text(address or remote)
-    return _text(remote)
-
-
-def client_for_limits(request: HttpRequest) -> str:
-    """The client as the login lockout counts it (django-axes' AXES_CLIENT_IP_CALLABLE): see
-    limited_address()."""
-    return limited_address(client_ip(request))
-
-
-def limited_address(ip: str) -> str:
-    """What one client is to the limits: an IPv4 address itself, an IPv6 address's /64 (its
-    first address). A host is given a whole /64 and picks addresses in it at will, so keying on
-    the address would let it escape every limit by rotating."""
-    parsed = parse_ip(ip)
-    if parsed is None or parsed.version == 4:
-        return _text(parsed)
-    return str(ipaddress.IPv6Address(int(parsed) >> 64 << 64))
-
-
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def parse_ip(text: str) -> Address | None:
-    """An address as a server or proxy writes it, or None: 203.0.113.7, 203.0.113.7:5678,
-    2001:db8::1, [2001:db8::1] or [2001:db8::1]:443, with spaces around. An IPv4 address
-    mapped into IPv6 (::ffff:10.1.2.3, what a dual-stack socket reports) is the IPv4 address,
-    and an IPv6 zone (%eth0) is dropped."""
-    text = text.strip()
-    return _parsed(text) if len(text) <= 64 else None  # longer: no address, and not kept
-
-
-@functools.lru_cache(maxsize=1024)  # a sign POST asks up to four times about one address
-def _parsed(text: str) -> Address | None:
-    if text.startswith("["):
-        text, bracket, port = text[1:].partition("]")
-        if not bracket or not (port == "" or (port[:1] == ":" and port[1:].isdigit())):
-            return None
-    elif text.count(":") == 1:  # IPv4 with a port; an IPv6 address has two colons or more
-        text, _, port = text.partition(":")
-        if not port.isdigit():
-            return None
-    try:
-        ip = ipaddress.ip_address(text.partition("%")[0])
-    except ValueError:
-        return None
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip
-
-
-def _text(ip: Address | None) -> str:
-    return "" if ip is None else str(ip)
-
-
-@functools.cache
-def _warn_untrusted_proxy(remote: str) -> None:
-    """Once per process and proxy: every supporter would seem to come from the proxy, and a
-    busy petition's signatures would be held as one burst."""
-    log.warning(
-        "X-Forwarded-For ignored: the request came from %s, which is not in TRUSTED_PROXIES; "
-        "set it if that is your proxy",
-        remote,
-    )
-
-
-def _within(ip: Address | None, networks) -> bool:
-    return ip is not None and any(ip in network for network in networks)
-
-
-def network_of(address: str) -> str:
-    """What a signature and the audit log keep of an address: 203.0.113.0/24, 2001:db8:1::/48,
-    or ""."""
-    ip = parse_ip(address)
-    if ip is None:
-        return ""
-    if ip.version == 4:
-        return f"{ipaddress.IPv4Address(int(ip) & 0xFFFF_FF00)}/24"
-    return f"{ipaddress.IPv6Address(int(ip) >> 80 << 80)}/48"
 
 
 @dataclass(frozen=True)
@@ -178,6 +84,8 @@ def assess(ip: str, form_data, petition_id: int) -> Verdict:
 
 
 EMAIL_CAPS = (SigningLimit.Scope.EMAILS_FROM_CLIENT, SigningLimit.Scope.EMAILS_TO_DOMAIN)
+
+
 _WHENCE = {
     SigningLimit.Scope.ADDRESS: "from one address",
     SigningLimit.Scope.DOMAIN: "from one email domain",
@@ -223,12 +131,19 @@ WEBMAIL_DOMAINS = frozenset(
     btinternet.com comcast.net rediffmail.com seznam.cz wp.pl o2.pl""".split()
 )
 
+
 RULES_KEY = "signing-rules"
+
+
 LIMITS_KEY = "signing-limits"
+
+
 # How long a process goes on using the rules and limits it read before it asks the cache again:
 # a change a superuser makes holds everywhere within this many seconds (at once in the process
 # that saved it), and a viral petition's sign POSTs do not each cost a cache round trip.
 RULES_MEMO_SECONDS = 5
+
+
 _memos: dict[str, tuple[float, list]] = {}
 
 

@@ -7,19 +7,21 @@ document again from the admin (rebuild_presentation)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from functools import partial
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from accounts import audit
 from config.celery import queue
+from petitions.documents import pdf
+from petitions.models import Export, Petition, Presentation, private_storage
+from petitions.services import counting
+from petitions.services.exporting import queue_export
 
-from . import counting
-from .models import Export, PaperBatch, Petition, Presentation
+log = logging.getLogger(__name__)
 
 
 class AlreadyPresented(Exception):
@@ -28,46 +30,6 @@ class AlreadyPresented(Exception):
 
 class InvalidPresentation(ValueError):
     """The presentation as given cannot have happened; the message says why, for staff."""
-
-
-def update_paper_count(petition: Petition) -> int:
-    """Set the petition's paper count from its batches (after any batch changed)."""
-    with transaction.atomic():
-        Petition.objects.select_for_update().filter(pk=petition.pk).exists()
-        total = petition.paper_batches.aggregate(total=Sum("count"))["total"] or 0
-        Petition.objects.filter(pk=petition.pk).update(paper_count=total)
-    petition.paper_count = total
-    return total
-
-
-def record_paper_batch(
-    petition: Petition,
-    *,
-    count: int,
-    received_on: date,
-    location: str,
-    note: str = "",
-    user=None,
-) -> PaperBatch:
-    with transaction.atomic():
-        batch = PaperBatch.objects.create(
-            petition=petition,
-            count=count,
-            received_on=received_on,
-            location=location,
-            note=note,
-            recorded_by=user,
-        )
-        update_paper_count(petition)
-        audit.record(
-            user,
-            "paper batch recorded",
-            petition.campaign.organisation,
-            petition,
-            count=count,
-            location=location,
-        )
-    return batch
 
 
 def present_petition(
@@ -89,7 +51,7 @@ def present_petition(
     3. Fold the waiting tallies and set the kept counts from the counted rows (so they are
        exact), close signing and record the presentation with those counts and a random seal
        (Presentation.seal). From then on nothing changes what was sealed (Petition.save(),
-       petitions/moderation.py), so the document built from the rows lists exactly them."""
+       petitions/services/moderation.py), so the document built from the rows lists exactly them."""
     with transaction.atomic():
         counting.lock(petition.pk, exclusive=True)
         locked = (
@@ -152,51 +114,6 @@ def _check_date(petition: Petition, presented_on: date, closes_at) -> None:
         )
     if presented_on > today + timedelta(days=1):
         raise InvalidPresentation("Record a presentation once it has happened, not before.")
-
-
-def request_export(petition: Petition, *, format: str, include_email: bool, user=None) -> Export:
-    """Queue an export to be built by Celery; staff download it when it is done."""
-    with transaction.atomic():
-        export = Export.objects.create(
-            petition=petition,
-            format=format,
-            include_email=include_email and format == Export.Format.CSV,
-            requested_by=user,
-        )
-        transaction.on_commit(partial(_run, export.pk))
-    return export
-
-
-def delete_expired_exports() -> int:
-    """Delete the file of every export built more than EXPORT_RETENTION_DAYS ago; return how
-    many. Each is claimed with a conditional update (another run skips it), marked deleted so
-    that the admin says what became of it, and audited, without any signer's data. Presentation
-    documents are the sealed record of what was delivered: they are kept."""
-    cutoff = timezone.now() - timedelta(days=settings.EXPORT_RETENTION_DAYS)
-    expired = Export.objects.filter(status=Export.Status.DONE, finished_at__lt=cutoff)
-    deleted = 0
-    for export in expired.select_related("petition__campaign__organisation"):
-        with transaction.atomic():
-            claimed = Export.objects.filter(pk=export.pk, status=Export.Status.DONE).update(
-                status=Export.Status.DELETED, file=""
-            )
-            if not claimed:
-                continue  # another run got there first
-            if export.file.name:
-                export.file.storage.delete(export.file.name)  # gone already: nothing to do
-            audit.record(
-                None,
-                "export file deleted",
-                export.petition.campaign.organisation,
-                export.petition,
-                export=export.pk,
-                format=export.format,
-                include_email=export.include_email,
-                finished_at=export.finished_at.isoformat(),
-                retention_days=settings.EXPORT_RETENTION_DAYS,
-            )
-        deleted += 1
-    return deleted
 
 
 # A document asked for this long ago and still not built has lost its task: queued while the
@@ -264,17 +181,49 @@ def requeue_stuck_documents() -> int:
     )
     exports = Export.objects.filter(status=Export.Status.QUEUED, created_at__lt=stuck)
     queued = sum(_build(pk) for pk in presentations.values_list("pk", flat=True))
-    queued += sum(_run(pk) for pk in exports.values_list("pk", flat=True))
+    queued += sum(queue_export(pk) for pk in exports.values_list("pk", flat=True))
     return queued
 
 
 def _build(presentation_id: int) -> bool:
-    from .tasks import build_presentation
-
     return queue(build_presentation, presentation_id)
 
 
-def _run(export_id: int) -> bool:
-    from .tasks import run_export
-
-    return queue(run_export, export_id)
+def build_presentation(presentation_id: int) -> str:
+    """Build the presentation document from the signatures its record sealed, store it, and
+    add its SHA-256 to the record."""
+    presentation = (
+        Presentation.objects.select_related("petition__campaign__organisation")
+        .filter(pk=presentation_id)
+        .first()
+    )
+    if presentation is None:
+        return "gone"
+    if presentation.status == Presentation.Status.READY:
+        return "already built"
+    petition = presentation.petition
+    name = f"presentations/{petition.slug}-{presentation.presented_on}-{presentation.pk}.pdf"
+    path = private_storage().create(name)
+    try:
+        _listed, digest = pdf.presentation_pdf(petition, path, presentation)
+    except pdf.DocumentMismatch as exc:
+        Presentation.objects.filter(pk=presentation.pk).update(
+            status=Presentation.Status.FAILED, error=str(exc)
+        )
+        log.error("presentation %s: %s", presentation.pk, exc)
+        return "failed"
+    except Exception as exc:
+        Presentation.objects.filter(pk=presentation.pk).update(
+            status=Presentation.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        log.exception("building the document of presentation %s failed", presentation.pk)
+        raise
+    # The counts were sealed when it was presented; the document is built to match them.
+    Presentation.objects.filter(pk=presentation.pk).update(
+        status=Presentation.Status.READY,
+        document=name,
+        sha256=digest,
+        completed_at=timezone.now(),
+        error="",
+    )
+    return "built"

@@ -1,6 +1,6 @@
 """Charts drawn as inline SVG on the server: nothing from other sites, readable on a phone.
 
-The figures come from the counts kept by country and by hour (petitions/counting.py), cached
+The figures come from the counts kept by country and by hour (services/counting.py), cached
 under a key that includes the petition's count, so they are never staler than the count beside
 them.
 """
@@ -21,7 +21,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django_countries import countries
 
-from .models import Petition
+from petitions.models import Petition
 
 # Drawn 600 wide and scaled to fit: on a phone that is about half size, so the text is large.
 WIDTH, HEIGHT, PAD = 600, 240, 44

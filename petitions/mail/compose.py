@@ -13,7 +13,7 @@ from django.core.mail.message import DNS_NAME, sanitize_address
 from django.template.loader import render_to_string
 from django.utils.encoding import punycode
 
-from .models import PLAIN_MAILBOX, validate_signer_email
+from petitions.models import PLAIN_MAILBOX, validate_signer_email
 
 
 def render_templated_email(name: str, context: dict) -> tuple[str, str, str]:

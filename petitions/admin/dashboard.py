@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 
 from django.db.models import Count, Q, Sum
 
-from petitions import charts
+from campaigns.models import Campaign
 from petitions.models import Petition, Signature
-
-from .models import Campaign
+from petitions.web import charts
 
 
 @dataclass

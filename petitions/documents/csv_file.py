@@ -22,7 +22,7 @@ from typing import BinaryIO
 from django.db import connection, transaction
 from django_countries import countries
 
-from .models import Petition
+from petitions.models import Petition
 
 # What a cell may start with that makes a spreadsheet run it: = + - @ tab and carriage return, and
 # every character whose NFKC form starts with one of them. Worked out from Unicode's tables

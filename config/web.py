@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import functools
+import ipaddress
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+
+log = logging.getLogger(__name__)
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address the request came from (as parse_ip() gives it, or "" if none): REMOTE_ADDR,
+    or, when that is a trusted proxy, the last address in X-Forwarded-For that is not one of
+    ours."""
+    remote = parse_ip(request.META.get("REMOTE_ADDR", ""))
+    trusted = settings.TRUSTED_PROXIES
+    if not trusted or not _within(remote, trusted):
+        if "HTTP_X_FORWARDED_FOR" in request.META and remote is not None and remote.is_private:
+            _warn_untrusted_proxy(str(remote))
+        return _text(remote)
+    for entry in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        if not entry.strip():
+            continue
+        address = parse_ip(entry)
+        if not _within(address, trusted):
+            return _text(address or remote)
+    return _text(remote)
+
+
+def client_for_limits(request: HttpRequest) -> str:
+    """The client as the login lockout counts it (django-axes' AXES_CLIENT_IP_CALLABLE): see
+    limited_address()."""
+    return limited_address(client_ip(request))
+
+
+def limited_address(ip: str) -> str:
+    """What one client is to the limits: an IPv4 address itself, an IPv6 address's /64 (its
+    first address). A host is given a whole /64 and picks addresses in it at will, so keying on
+    the address would let it escape every limit by rotating."""
+    parsed = parse_ip(ip)
+    if parsed is None or parsed.version == 4:
+        return _text(parsed)
+    return str(ipaddress.IPv6Address(int(parsed) >> 64 << 64))
+
+
+def parse_ip(text: str) -> Address | None:
+    """An address as a server or proxy writes it, or None: 203.0.113.7, 203.0.113.7:5678,
+    2001:db8::1, [2001:db8::1] or [2001:db8::1]:443, with spaces around. An IPv4 address
+    mapped into IPv6 (::ffff:10.1.2.3, what a dual-stack socket reports) is the IPv4 address,
+    and an IPv6 zone (%eth0) is dropped."""
+    text = text.strip()
+    return _parsed(text) if len(text) <= 64 else None  # longer: no address, and not kept
+
+
+@functools.lru_cache(maxsize=1024)  # a sign POST asks up to four times about one address
+def _parsed(text: str) -> Address | None:
+    if text.startswith("["):
+        text, bracket, port = text[1:].partition("]")
+        if not bracket or not (port == "" or (port[:1] == ":" and port[1:].isdigit())):
+            return None
+    elif text.count(":") == 1:  # IPv4 with a port; an IPv6 address has two colons or more
+        text, _, port = text.partition(":")
+        if not port.isdigit():
+            return None
+    try:
+        ip = ipaddress.ip_address(text.partition("%")[0])
+    except ValueError:
+        return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _text(ip: Address | None) -> str:
+    return "" if ip is None else str(ip)
+
+
+@functools.cache
+def _warn_untrusted_proxy(remote: str) -> None:
+    """Once per process and proxy: every supporter would seem to come from the proxy, and a
+    busy petition's signatures would be held as one burst."""
+    log.warning(
+        "X-Forwarded-For ignored: the request came from %s, which is not in TRUSTED_PROXIES; "
+        "set it if that is your proxy",
+        remote,
+    )
+
+
+def _within(ip: Address | None, networks) -> bool:
+    return ip is not None and any(ip in network for network in networks)
+
+
+def network_of(address: str) -> str:
+    """What a signature and the audit log keep of an address: 203.0.113.0/24, 2001:db8:1::/48,
+    or ""."""
+    ip = parse_ip(address)
+    if ip is None:
+        return ""
+    if ip.version == 4:
+        return f"{ipaddress.IPv4Address(int(ip) & 0xFFFF_FF00)}/24"
+    return f"{ipaddress.IPv6Address(int(ip) >> 80 << 80)}/48"
+
+
+# Public pages and JSON: a cache in front may keep them a few seconds, and serve a stale copy
+# while it fetches a fresh one. Signing and confirming: never kept. Both are set as whole
+# headers: django.utils.cache parses and rebuilds them on every response, a noticeable part of
+# what a viral petition's page views and sign POSTs cost.
+PUBLIC_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
+
+
+NEVER_CACHE_CONTROL = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def never_cache(view):
+    """As django.views.decorators.cache.never_cache, with its headers as fixed strings."""
+
+    @functools.wraps(view)
+    def uncached(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = NEVER_CACHE_CONTROL
+        response["Expires"] = "Thu, 01 Jan 1970 00:00:00 GMT"  # any date past
+        return response
+
+    return uncached
+
+
+def public_cache(view):
+    """As django.views.decorators.cache.cache_control(public=True, max_age=5, …), with the
+    header as a fixed string."""
+
+    @functools.wraps(view)
+    def cacheable(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = PUBLIC_CACHE_CONTROL
+        return response
+
+    return cacheable
+
+
+def refuse_cross_site(view):
+    """CSRF protection that needs no token, so that the page with the form can be cached for
+    everyone: the Fetch Metadata and Origin headers every current browser sends with a POST say
+    whether it comes from our own pages. A POST from another site's page is refused with 403
+    before anything is recorded; one with neither header is not from a browser, so it carries
+    no victim's cookies or address to abuse. (The approach of Go's CrossOriginProtection and
+    OWASP's "verifying origin with standard headers".)"""
+
+    @functools.wraps(view)
+    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        fetch_site = request.headers.get("Sec-Fetch-Site")
+        if fetch_site in ("same-origin", "none"):
+            return view(request, *args, **kwargs)
+        origin = request.headers.get("Origin")
+        if origin is not None and origin in {
+            f"{request.scheme}://{request.get_host()}",
+            *settings.CSRF_TRUSTED_ORIGINS,
+        }:
+            return view(request, *args, **kwargs)
+        if fetch_site is not None or origin is not None:
+            log.warning("refused a cross-site %s to %s", request.method, request.path)
+            return render(request, "403_csrf.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return csrf_exempt(checked)

@@ -1,0 +1,254 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db import models
+from django.db.models import Case, F, Value, When
+from django.template.response import TemplateResponse
+
+from accounts import roles
+from accounts.admin import OrganisationScopedAdmin
+from petitions.admin.access import can_see_emails
+from petitions.models import (
+    Signature,
+    with_idna_domain,
+)
+from petitions.services import moderation
+
+
+class HeldFilter(admin.SimpleListFilter):
+    title = "held"
+    parameter_name = "held"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Held (not counted)"), ("no", "Not held")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(held_reason="")
+        if self.value() == "no":
+            return queryset.filter(held_reason="")
+        return queryset
+
+
+@admin.register(Signature)
+class SignatureAdmin(OrganisationScopedAdmin):
+    """Signatures are evidence: nobody adds, edits or deletes one here. Staff change a
+    signature's status through the actions (services/moderation.py, which decides what each
+    role may change). A signer's address and network (Signature.PRIVATE_FIELDS) are shown,
+    searched and offered only where the user's role in that signature's organisation allows it:
+    a list spanning organisations shows each row as its organisation allows."""
+
+    organisation_path = "petition__campaign__organisation"
+    list_display = [
+        "name",
+        "address",  # a look-alike domain shown in its IDNA form too
+        "petition",
+        "country",
+        "city",
+        "status",
+        "held_reason",
+        "created_at",
+        "verified_at",
+    ]
+    list_filter = [
+        "status",
+        HeldFilter,
+        "country",
+        "created_at",
+        "verified_at",
+        ("petition", admin.RelatedOnlyFieldListFilter),
+    ]
+    # A name; and where the role allows, an address, a domain ("@gmail.com") or the start of a
+    # network ("203.0.113.").
+    search_fields = ["name", "email", "ip_network"]
+    date_hierarchy = "created_at"
+    list_select_related = ["petition"]
+    show_full_result_count = False
+    readonly_fields = [
+        "petition",
+        "uuid",
+        "name",
+        "email_for_staff",
+        "email_canonical",
+        "country",
+        "city",
+        "source",
+        "created_at",
+        "consented_at",
+        "verified_at",
+        "confirmations_requested",
+        "confirmations_sent",
+        "last_confirmation_sent_at",
+        "status",
+        "held_reason",
+        "ip_network",
+        "erased_at",
+    ]
+    exclude = ["email"]  # shown as email_for_staff
+    actions = ["invalidate", "withdraw", "restore", "release", "resend", "erase"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_erase_permission(self, request) -> bool:
+        return roles.may(request.user, roles.ADMINISTER)
+
+    def _email_organisations(self, request) -> set[int] | None:
+        """The organisations whose signers' addresses the user may see; None: all of them."""
+        if request.user.is_superuser:
+            return None
+        return {org for org, role in roles.roles(request.user).items() if can_see_emails(role)}
+
+    def _sees_emails(self, request, obj=None) -> bool:
+        visible = self._email_organisations(request)
+        if visible is None:
+            return True
+        if obj is not None:
+            return obj.petition.campaign.organisation_id in visible
+        return bool(visible)
+
+    def get_queryset(self, request):
+        """Each row carries the address as this user may see it ("" where not)."""
+        queryset = super().get_queryset(request)
+        visible = self._email_organisations(request)
+        if visible is None:
+            return queryset.annotate(shown_email=F("email"))
+        return queryset.annotate(
+            shown_email=Case(
+                When(**{f"{self.organisation_path}__in": visible}, then=F("email")),
+                default=Value(""),
+                output_field=models.CharField(),
+            )
+        )
+
+    @admin.display(description="email", ordering="shown_email")
+    def address(self, signature: Signature) -> str:
+        return with_idna_domain(signature.shown_email) or "—"
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if self._sees_emails(request):
+            return shown
+        return [f for f in shown if f != "address"]
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        if self._sees_emails(request):
+            return fields
+        return [f for f in fields if f not in Signature.PRIVATE_FIELDS]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Names are searched everywhere the user reads signatures; addresses and networks only
+        in organisations where the user may see them."""
+        visible = self._email_organisations(request)
+        if visible is None or not search_term.strip():
+            return super().get_search_results(request, queryset, search_term)
+        by_name = queryset.filter(name__icontains=search_term.strip())
+        if not visible:
+            return by_name, False
+        private, _ = super().get_search_results(
+            request,
+            queryset.filter(**{f"{self.organisation_path}__in": visible}),
+            search_term,
+        )
+        return by_name | private, False
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self._sees_emails(request, obj):
+            return fields
+        return [f for f in fields if f not in Signature.PRIVATE_FIELDS]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if self._sees_emails(request, obj):
+            return fields
+        return [f for f in fields if f not in Signature.PRIVATE_FIELDS]
+
+    @admin.action(
+        description="Invalidate selected signatures (they stop counting)", permissions=["change"]
+    )
+    def invalidate(self, request, queryset):
+        return self._change(request, queryset, moderation.invalidate_signatures, "invalidated")
+
+    @admin.action(
+        description="Withdraw selected signatures at the signer's request (they stop counting)",
+        permissions=["change"],
+    )
+    def withdraw(self, request, queryset):
+        return self._change(request, queryset, moderation.withdraw_signatures, "withdrawn")
+
+    @admin.action(
+        description="Release selected held signatures (confirmed ones start counting)",
+        permissions=["change"],
+    )
+    def release(self, request, queryset):
+        return self._change(request, queryset, moderation.release_signatures, "released")
+
+    @admin.action(
+        description="Restore selected invalidated or withdrawn signatures", permissions=["change"]
+    )
+    def restore(self, request, queryset):
+        return self._change(request, queryset, moderation.restore_signatures, "restored")
+
+    @admin.action(
+        description="Resend the confirmation email to selected pending signatures (capped)",
+        permissions=["change"],
+    )
+    def resend(self, request, queryset):
+        return self._change(request, queryset, moderation.resend_confirmations, "sent again")
+
+    @admin.action(
+        description="Erase the signers' personal data at their request (they still count)",
+        permissions=["erase"],
+    )
+    def erase(self, request, queryset):
+        return self._change(request, queryset, moderation.erase_signers, "erased", roles.ADMINISTER)
+
+    def _change(self, request, queryset, change, done: str, allowed=roles.WRITE):
+        """Count what matches first: a page says how many signatures, in which states and on
+        which petitions, the action would touch, and how many of the selection it leaves out
+        (other organisations' where the role does not allow it, presented petitions'); only its
+        button applies the change, which the counts follow and the audit log records."""
+        selected = queryset.count()
+        queryset = queryset.where_role(request.user, allowed)
+        if request.POST.get("confirmed") != "yes":
+            return self._count_first(request, queryset, done, selected)
+        changed = change(queryset, by=request.user)
+        self.message_user(
+            request, f"{changed} signature(s) {done}; counts updated.", messages.SUCCESS
+        )
+        return None
+
+    def _count_first(self, request, queryset, done: str, selected: int) -> TemplateResponse:
+        by_status = dict(queryset.order_by().values_list("status").annotate(n=models.Count("pk")))
+        petitions = (
+            queryset.order_by()
+            .values_list("petition__title")
+            .annotate(n=models.Count("pk"))
+            .order_by("-n")
+        )
+        total = sum(by_status.values())
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Signatures to be {done}",
+            "opts": self.model._meta,
+            "done": done,
+            "total": total,
+            "left_out": selected - total,
+            "presented": 0
+            if done == "erased"
+            else queryset.filter(petition__presentations__isnull=False).distinct().count(),
+            "by_status": [
+                (Signature.Status(status).label, n) for status, n in sorted(by_status.items())
+            ],
+            "held": queryset.exclude(held_reason="").count(),
+            "petitions": list(petitions[:20]),
+            "action": request.POST.get("action", ""),
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        return TemplateResponse(request, "admin/petitions/signature/count_first.html", context)

@@ -1,0 +1,269 @@
+"""The confirmation emails: each signature is owed one (the link while pending, a note that it
+already counts once confirmed) and gets it once, batched over one SMTP connection per run."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import smtplib
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import connection
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from config.celery import app, queue
+from petitions.mail.compose import Composer, Transmitter, mailbox, templated_email
+from petitions.models import Petition, Signature
+from petitions.tokens import make_token
+
+log = logging.getLogger(__name__)
+
+CONFIRMATIONS_DUE_KEY = "confirmations-due"
+BATCH = 200
+
+
+# A process that has just found a run of send_due_confirmations on its way does not ask the
+# cache again for this long (a viral petition's sign POSTs would each pay a round trip for the
+# answer "yes, queued"). The run waits as long after clearing its cache key before it looks for
+# emails owed, so a signature whose process did not ask is still found by that run.
+QUEUE_CHECK_SECONDS = 0.1
+_run_seen_at = float("-inf")
+
+
+def queue_confirmations() -> None:
+    """Make sure a run of send_due_confirmations is on its way. The first signature since the
+    last run queues one, CONFIRMATION_BATCH_DELAY_MS later, which sends the emails of every
+    signature made meanwhile over one SMTP connection; the others only find the cache key set.
+    A broker or cache that is down does not fail the request (config.cache, config.celery):
+    the row is saved, and the next run, or requeue_unsent_confirmations, sends its email."""
+    global _run_seen_at
+    now = time.monotonic()
+    if now - _run_seen_at < QUEUE_CHECK_SECONDS:
+        return
+    delay = settings.CONFIRMATION_BATCH_DELAY_MS / 1000
+    if cache.add(CONFIRMATIONS_DUE_KEY, True, timeout=60) and not queue(
+        send_due_confirmations, countdown=delay
+    ):
+        cache.delete(CONFIRMATIONS_DUE_KEY)  # a signature after QUEUE_CHECK_SECONDS tries again
+    if not app.conf.task_always_eager:  # eager: it has run already
+        _run_seen_at = now
+
+
+def load_signature(signature_id: int) -> Signature | None:
+    return (
+        Signature.objects.select_related("petition__campaign__organisation")
+        .filter(pk=signature_id)
+        .first()
+    )
+
+
+def send_confirmation(signature_id: int) -> str:
+    """Send the one email a signature is owed (see deliver_confirmation)."""
+    signature = load_signature(signature_id)
+    if signature is None:
+        return "gone"
+    return deliver_confirmation(signature)
+
+
+def send_due_confirmations(*, in_worker: bool = True) -> int:
+    """Send the emails that signatures are owed, BATCH at a time over one SMTP connection; return
+    how many were sent. Queued by signing.queue_confirmations(): one run serves every signature
+    made while it waited. A batch is claimed with one conditional update (so runs side by side
+    never send an email twice) and its templates are rendered once per petition. A full batch
+    queues the next run rather than looping, so that other tasks are not held up behind
+    thousands of emails. An address that fails is given back and does not hold up the others;
+    the run is retried for it afterwards."""
+    cache.delete(CONFIRMATIONS_DUE_KEY)  # signatures from now on queue another run
+    if in_worker:
+        time.sleep(QUEUE_CHECK_SECONDS)  # those made meanwhile may not (see there)
+    composer = Composer()
+    petitions: dict[int, Petition] = {}
+    sent = failed = unmailable = after = 0
+    while True:
+        rows = list(
+            Signature.objects.owed_email()
+            .filter(pk__gt=after)
+            .only("uuid", "email", "status", "petition_id")
+            .order_by("pk")[:BATCH]
+        )
+        batch = _with_petitions(rows, petitions)
+        claimed = _claim([signature.pk for signature in batch])
+        if claimed:
+            for signature_id, error in _send_claimed(batch, claimed, composer):
+                if error is None:
+                    sent += 1
+                elif isinstance(error, ValidationError):
+                    unmailable += 1  # its claim is kept: never tried again
+                else:
+                    failed += 1
+                    _give_back(signature_id, claimed[signature_id])
+        if len(rows) < BATCH:
+            break
+        after = rows[-1].pk
+        if in_worker:
+            queue(send_due_confirmations)
+            break
+    if unmailable:
+        log.warning("%s confirmation emails not sent: their addresses cannot be mailed", unmailable)
+    if failed:
+        raise smtplib.SMTPException(f"{failed} confirmation emails failed; retrying")
+    return sent
+
+
+def _with_petitions(signatures: list[Signature], petitions: dict[int, Petition]) -> list:
+    """The signatures, each given its petition (with campaign and organisation), read once per
+    run rather than joined into every row: a run's emails are nearly all for one petition. (A
+    petition deleted meanwhile took its signatures with it: they are left out.)"""
+    missing = {s.petition_id for s in signatures} - petitions.keys()
+    if missing:
+        petitions.update(Petition.objects.select_related("campaign__organisation").in_bulk(missing))
+    kept = []
+    for signature in signatures:
+        if signature.petition_id in petitions:
+            signature.petition = petitions[signature.petition_id]
+            kept.append(signature)
+    return kept
+
+
+def _claim(ids: list[int]) -> dict[int, int]:
+    """Count one more email sent for each signature still owed one; {id: emails sent now}."""
+    if not ids:
+        return {}
+    q = connection.ops.quote_name
+    table = q(Signature._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET confirmations_sent = confirmations_sent + 1, "  # noqa: S608 - model names
+            f"last_confirmation_sent_at = %s WHERE id IN ({', '.join(['%s'] * len(ids))}) "
+            "AND confirmations_sent < confirmations_requested AND status IN (%s, %s) "
+            "RETURNING id, confirmations_sent",
+            [timezone.now(), *ids, Signature.Status.PENDING, Signature.Status.CONFIRMED],
+        )
+        return dict(cursor.fetchall())
+
+
+def _give_back(signature_id: int, claimed: int) -> None:
+    """Undo a claim whose email failed, so that a retry (or the periodic requeue) sends it."""
+    Signature.objects.filter(pk=signature_id, confirmations_sent=claimed).update(
+        confirmations_sent=claimed - 1
+    )
+    log.warning("confirmation email for signature %s failed; will retry", signature_id)
+
+
+def _send_claimed(batch: list[Signature], claimed: dict, composer: Composer) -> list:
+    """Send each claimed signature of the batch its email over one connection; return (signature
+    id, None or the exception that stopped its email) for every claimed one, whatever fails (a
+    connection that cannot be opened fails them all). Over SMTP, the bytes composed once per
+    petition, pipelined (emails.Transmitter); for other mail backends (files, the tests'
+    outbox), or a message that wire() cannot compose, the ordinary way."""
+    outcomes = []
+    try:
+        with get_connection() as smtp:
+            transmitter = None
+            if isinstance(smtp, SMTPBackend) and smtp.connection is not None:
+                transmitter = Transmitter(smtp.connection)
+            for signature in batch:
+                if signature.pk not in claimed:
+                    continue  # another run has it
+                try:
+                    wire = _message(signature, composer, wire=True) if transmitter else None
+                    if wire is not None:
+                        outcomes += transmitter.send(signature.pk, *wire)
+                        continue
+                    if transmitter:
+                        outcomes += transmitter.finish()  # the connection is used otherwise next
+                    _message(signature, composer, smtp).send()
+                    outcomes.append((signature.pk, None))
+                except Exception as error:
+                    outcomes.append((signature.pk, error))
+            if transmitter:
+                outcomes += transmitter.finish()
+    except Exception as error:  # opening, greeting or closing the connection
+        settled = {signature_id for signature_id, _ in outcomes}
+        outcomes += [(pk, error) for pk in claimed if pk not in settled]
+    return outcomes
+
+
+def _message(signature: Signature, composer: Composer, smtp=None, *, wire: bool = False):
+    """The one email a signature is owed: the confirmation link while pending, a note that it
+    already counts once confirmed, to its mailbox() (ValidationError for an address that must
+    not be mailed). With wire=True: Composer.wire()'s bytes, or None."""
+    to = mailbox(signature.email)
+    petition = signature.petition
+    context = {"petition": petition, "organisation": petition.campaign.organisation}
+    if signature.status == Signature.Status.PENDING:
+        path = confirm_path(signature.uuid)
+        context["confirm_url"] = "link"
+        name, key, link = "confirm_signature", (petition.pk, "confirm"), settings.SITE_URL + path
+    else:
+        context["petition_url"] = settings.SITE_URL + petition.get_absolute_url()
+        name, key, link = "already_signed", (petition.pk, "already"), ""
+    if wire:
+        return composer.wire(name, key, context, to, link)
+    return templated_email(composer.render(name, key, context, link), to, smtp)
+
+
+def confirm_path(signature_uuid: uuid.UUID) -> str:
+    """The path of a signature's confirmation link: petitions:confirm with its uuid and token."""
+    before, middle, after = _confirm_path_parts()
+    return f"{before}{signature_uuid}{middle}{make_token(signature_uuid)}{after}"
+
+
+@functools.cache
+def _confirm_path_parts() -> tuple[str, str, str]:
+    """reverse() once, not for each of a batch's emails: the path around its two variables."""
+    blank, token = uuid.UUID(int=0), "token"
+    path = reverse("petitions:confirm", args=[blank, token])
+    before, _, rest = path.partition(str(blank))
+    middle, _, after = rest.partition(token)
+    return before, middle, after
+
+
+def deliver_confirmation(signature: Signature) -> str:
+    """Send the one email a signature is owed, once: claimed with a conditional update so that
+    two workers never send the same email, and given back if sending fails (but not for an
+    address that cannot be mailed: that would be tried again for ever)."""
+    if signature.status not in (Signature.Status.PENDING, Signature.Status.CONFIRMED):
+        return "not needed"
+    sent = signature.confirmations_sent
+    if sent >= signature.confirmations_requested:
+        return "already sent"
+    claimed = Signature.objects.filter(pk=signature.pk, confirmations_sent=sent).update(
+        confirmations_sent=sent + 1, last_confirmation_sent_at=timezone.now()
+    )
+    if not claimed:
+        return "another worker got there first"
+    try:
+        _message(signature, Composer()).send()
+    except ValidationError:
+        log.warning("signature %s: its address cannot be mailed; no email sent", signature.pk)
+        return "address cannot be mailed"
+    except Exception:
+        _give_back(signature.pk, sent + 1)
+        raise
+    return "sent"
+
+
+def requeue_unsent_confirmations(limit: int = 1000) -> int:
+    """Queue the emails that were asked for but never sent (the broker was down, a worker died)."""
+    cutoff = timezone.now() - timedelta(seconds=settings.CONFIRMATION_REQUEUE_AFTER_SECONDS)
+    ids = list(
+        Signature.objects.owed_email()
+        .filter(created_at__lt=cutoff)
+        .filter(Q(last_confirmation_sent_at__isnull=True) | Q(last_confirmation_sent_at__lt=cutoff))
+        .values_list("pk", flat=True)[:limit]
+    )
+    for signature_id in ids:
+        queue(send_confirmation, signature_id)
+    if ids:
+        log.info("requeued %s unsent confirmation emails", len(ids))
+    return len(ids)

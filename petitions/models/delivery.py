@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from config.private_files import FILE_MODE, FOLDER_MODE, private_file, private_folder
+from petitions.models.petitions import Petition, SealedWithThePetition
+
+
+class PrivateStorage(FileSystemStorage):
+    """Documents with signers' names: kept under PRIVATE_MEDIA_ROOT, outside any public URL,
+    served only through staff views that check access, readable by this user only (0600 files,
+    0700 folders: config/private_files.py). The folder is read from the settings each time, so
+    that tasks writing and views reading always agree."""
+
+    def __init__(self) -> None:
+        super().__init__(file_permissions_mode=FILE_MODE, directory_permissions_mode=FOLDER_MODE)
+
+    @property
+    def base_location(self):
+        return settings.PRIVATE_MEDIA_ROOT
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    def create(self, name: str) -> Path:
+        """An empty private file for `name`, its folders private up to the root, for a task
+        that writes a document into it by path."""
+        path = Path(self.path(name))
+        private_folder(path.parent, root=Path(self.location))
+        return private_file(path)
+
+
+def private_storage() -> FileSystemStorage:
+    return PrivateStorage()
+
+
+class PaperBatch(SealedWithThePetition):
+    """Signatures collected on paper (at a march, a vigil, a stall), counted in the total."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="paper_batches")
+    count = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    received_on = models.DateField()
+    location = models.CharField(max_length=200, help_text="Where they were collected.")
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["received_on", "pk"]
+        verbose_name_plural = "paper batches"
+
+    def __str__(self) -> str:
+        return f"{self.count} on paper from {self.location} ({self.received_on})"
+
+
+def new_seal() -> str:
+    return secrets.token_hex(16)
+
+
+class Presentation(models.Model):
+    """What was handed over, when, where and to whom, with the document's fingerprint."""
+
+    class Status(models.TextChoices):
+        BUILDING = "building", "Building the document"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="presentations")
+    presented_on = models.DateField()
+    place = models.CharField(max_length=200, help_text="e.g. the Chinese Embassy, London")
+    recipient = models.CharField(max_length=200, help_text="Who received the petition.")
+    presented_by = models.CharField(max_length=200, help_text="Who handed it over.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BUILDING)
+    document = models.FileField(storage=private_storage, upload_to="presentations/", blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    # A random value printed in the document and kept here, never shown publicly: without it, a
+    # guess at a small petition's signers cannot be checked against the published SHA-256, and
+    # with it the document can be rebuilt byte for byte.
+    seal = models.CharField(max_length=32, default=new_seal, editable=False)
+    online_count = models.PositiveIntegerField(default=0)
+    paper_count = models.PositiveIntegerField(default=0)
+    total_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-presented_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.petition} presented {self.presented_on} at {self.place}"
+
+
+class Export(models.Model):
+    """A staff export too large to build in a request: built by Celery, downloaded when done."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        PDF = "pdf", "PDF (presentation document)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        DELETED = "deleted", "File deleted"
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="exports")
+    format = models.CharField(max_length=3, choices=Format.choices)
+    include_email = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    file = models.FileField(storage=private_storage, upload_to="exports/", blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} of {self.petition} ({self.get_status_display()})"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import re
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.encoding import punycode
+from django_countries.fields import CountryField
+
+from accounts import roles
+from petitions.models.petitions import Petition
+
+DOMAIN_ALIASES = {"googlemail.com": "gmail.com"}
+
+
+DOTLESS_DOMAINS = {"gmail.com"}
+
+
+PLUS_TAG_DOMAINS = {
+    "gmail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "icloud.com",
+    "me.com",
+    "fastmail.com",
+    "proton.me",
+    "protonmail.com",
+}
+
+
+# Django's check of an address, without the host names it allows without a dot ("localhost").
+_email_validator = EmailValidator(allowlist=[])
+
+
+# An ordinary ASCII mailbox at a domain name, as that check reads one (a dot-atom, host labels, a
+# top-level domain), without a quoted local part, an IP literal or a dotless host: nearly every
+# signer's address, recognised in a microsecond or two rather than the full check's twenty.
+PLAIN_MAILBOX = re.compile(
+    r"[-!#$%&'*+/=?^_`{}|~0-9A-Z]+(?:\.[-!#$%&'*+/=?^_`{}|~0-9A-Z]+)*"
+    r"@[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?(?:\.(?!-)[A-Z0-9-]{1,63}(?<!-))*"
+    r"\.(?!-)(?:[A-Z-]{2,63}|XN--[A-Z0-9]{1,59})(?<!-)\Z",
+    re.IGNORECASE,
+)
+
+
+def validate_signer_email(value: str) -> None:
+    """A signer's address must be an ordinary mailbox at a domain name, so that the address we
+    mail (emails.mailbox()) is the one that was checked. Django's EmailValidator also takes a
+    quoted local part ("<v@evil.example>"@example.com), which mail software may read as another
+    address, an IP literal (user@[127.0.0.1]) and a host without a dot (a@localhost): each is
+    refused with a message that says why. A domain in any script is fine (it is mailed in its
+    IDNA form); the local part is ASCII, as Django's check has it."""
+    if len(value) <= 320 and PLAIN_MAILBOX.match(value):
+        return
+    local, at, domain = value.rpartition("@")
+    if at and local.startswith('"'):
+        raise ValidationError(
+            "Enter the address without quotation marks, such as name@example.org.", code="quoted"
+        )
+    if at and domain.startswith("["):
+        raise ValidationError(
+            "Enter an address at a domain name, such as name@example.org, not at an IP address.",
+            code="ip_literal",
+        )
+    if at and local and domain and "." not in domain:
+        raise ValidationError(
+            "Enter an address with a full domain name, such as name@example.org.", code="no_dot"
+        )
+    _email_validator(value)
+    try:
+        punycode(domain)
+    except UnicodeError:
+        raise ValidationError(_email_validator.message, code="invalid") from None
+
+
+def with_idna_domain(address: str) -> str:
+    """An address as staff see it: followed by its domain's IDNA form when the domain is not
+    ASCII, so that a look-alike of a known domain shows what it is:
+    "name@bücher.example (xn--bcher-kva.example)"."""
+    domain = address.rpartition("@")[2]
+    if domain.isascii():
+        return address
+    try:
+        return f"{address} ({punycode(domain)})"
+    except UnicodeError:
+        return address
+
+
+class SignaturesAreEvidence(Exception):
+    """Signatures are never deleted: they are invalidated or withdrawn (and stop counting), and a
+    signer's personal data is erased (petitions.moderation.erase_signers) while the counts stay."""
+
+
+class SignatureQuerySet(models.QuerySet):
+    ORGANISATION = "petition__campaign__organisation"
+
+    def where_role(self, user, allowed: frozenset[str]) -> SignatureQuerySet:
+        """Signatures of petitions in organisations where the user's role is one of `allowed`."""
+        return roles.scope(self, user, allowed, self.ORGANISATION)
+
+    def delete(self):
+        raise SignaturesAreEvidence("Signatures are evidence: they are never deleted.")
+
+    def counted(self) -> SignatureQuerySet:
+        """Signatures that count: confirmed, not invalidated or withdrawn, and not held."""
+        return self.filter(status=Signature.Status.CONFIRMED, held_reason="")
+
+    def owed_email(self) -> SignatureQuerySet:
+        """Signatures owed a confirmation email: asked for and not sent yet."""
+        return self.filter(
+            status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED],
+            confirmations_sent__lt=models.F("confirmations_requested"),
+        )
+
+
+class Signature(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending confirmation"
+        CONFIRMED = "confirmed", "Confirmed"
+        INVALIDATED = "invalidated", "Invalidated"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    # Not indexed on its own: the unique (petition, address) and (petition, status, verified_at)
+    # indexes start with it, and every index costs each of a viral petition's inserts.
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="signatures", db_index=False
+    )
+    # Public identifier used in confirmation links; the primary key is never exposed.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    email = models.EmailField(max_length=254, validators=[validate_signer_email])
+    # What duplicates are detected on: the address lower-cased and stripped.
+    email_canonical = models.CharField(max_length=254, editable=False)
+    country = CountryField()
+    city = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(max_length=20, default="online", editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    consented_at = models.DateTimeField(default=timezone.now)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    # Emails asked for (first signing plus capped re-sends) and emails sent; the requeue task
+    # sends what was asked for and never sent.
+    confirmations_requested = models.PositiveSmallIntegerField(default=1)
+    confirmations_sent = models.PositiveSmallIntegerField(default=0)
+    last_confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    # The network the signature came from (203.0.113.0/24): never the whole address.
+    ip_network = models.CharField(max_length=43, blank=True, editable=False)
+    # Why the signature is held (not counted until staff release it), or "" (services/abuse.py).
+    held_reason = models.CharField(max_length=100, blank=True, editable=False)
+    # When the signer's personal data was erased at their request (moderation.erase_signers); the
+    # signature still counts.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = SignatureQuerySet.as_manager()
+
+    # What identifies a signer beyond the name, town and country that the delivered petition
+    # lists: only roles that may see signers' addresses see these, in any list, page or lookup.
+    PRIVATE_FIELDS = ("email", "email_for_staff", "email_canonical", "ip_network")
+    ERASED_NAME = "(erased at the signer's request)"
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "email_canonical"], name="one_signature_per_address"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["petition", "status", "verified_at"]),
+            models.Index(
+                fields=["id"],
+                name="signature_owed_email_idx",
+                condition=models.Q(confirmations_sent__lt=models.F("confirmations_requested")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_status_display()})"
+
+    def delete(self, *args, **kwargs):
+        raise SignaturesAreEvidence("Signatures are evidence: they are never deleted.")
+
+    def email_for_staff(self) -> str:
+        return with_idna_domain(self.email)
+
+    email_for_staff.short_description = "email"
+    email_for_staff.admin_order_field = "email"
+
+    @staticmethod
+    def canonical_email(address: str) -> str:
+        """The address as its mailbox sees it, for finding duplicates: lower case; without a
+        +tag where the provider delivers those to the same mailbox; without dots where Gmail
+        ignores them."""
+        address = address.strip().lower()
+        local, at, domain = address.rpartition("@")
+        if not at:
+            return address
+        domain = DOMAIN_ALIASES.get(domain, domain)
+        if domain in PLUS_TAG_DOMAINS:
+            local = local.split("+", 1)[0]
+        if domain in DOTLESS_DOMAINS:
+            local = local.replace(".", "")
+        return f"{local}@{domain}"
