@@ -8,10 +8,11 @@ PY := $(BIN)/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
+LOCKS := requirements/base.txt requirements/dev.txt
 
 export SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run serve worker beat test test-browser lint check demo admin clean help bench
+.PHONY: run serve worker beat test test-browser lint check demo admin clean help bench lock
 
 help:
 	@echo "make run     - install, migrate, load the demo and serve on http://$(HOST):$(PORT)"
@@ -19,14 +20,33 @@ help:
 	@echo "make serve   - gunicorn on PORT against the configured DATABASE_URL / REDIS_URL"
 	@echo "make worker  - a Celery worker with beat (periodic tasks)"
 	@echo "make lint    - ruff and the migrations check"
+	@echo "make lock    - resolve pyproject.toml into requirements/*.txt (UPGRADE=\"pkg ...\" or all)"
 	@echo "make bench   - load benchmark on gunicorn + PostgreSQL + Redis + Celery (needs wrk)"
 
-$(STAMP): pyproject.toml
+# What is installed comes from the lock files, every file checked against its SHA-256, so two
+# installs a month apart are the same; pyproject.toml declares, `make lock` resolves (README.md).
+$(STAMP): pyproject.toml $(LOCKS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Safe Passage needs Python 3.11 or newer; found " + sys.version.split()[0])'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	@# The project itself, built with the locked setuptools (no unlocked download).
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Resolves pyproject.toml again into requirements/dev.txt (with the dev extra: make, CI) and
+# requirements/base.txt (what runs, at the same versions: the Dockerfile), keeping every pin that
+# still fits. UPGRADE="django fpdf2" moves those locked packages to their newest allowed release;
+# UPGRADE=all every package.
+LOCK_ARGS = --quiet --generate-hashes --allow-unsafe --strip-extras --build-deps-for editable \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+
+lock: $(STAMP)
+	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "make lock resolves for Python 3.11, as in the Dockerfile; this venv has " + sys.version.split()[0] + " (make clean lock PYTHON=python3.11)")'
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile $(LOCK_ARGS) --extra dev \
+		$(if $(filter all,$(UPGRADE)),--upgrade,$(addprefix --upgrade-package ,$(UPGRADE))) \
+		--output-file requirements/dev.txt pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile $(LOCK_ARGS) \
+		--constraint requirements/dev.txt --output-file requirements/base.txt pyproject.toml
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
