@@ -25,7 +25,7 @@ from packaging.version import Version
 
 from accounts.models import Organisation
 from campaigns.models import Campaign
-from petitions.documents import presentation_pdf
+from petitions.documents.pdf import presentation_pdf
 from petitions.models import Demand, Petition, Presentation, Signature
 from tests.conftest import make_petition, make_signature
 
@@ -122,7 +122,7 @@ def test_this_environment_is_the_one_the_dev_lock_describes():
 # The presentation document's fingerprint ----------------------------------------------------
 
 # The SHA-256 of the presentation document built below. It changes when the document's bytes do:
-# a change in petitions/documents.py or petitions/fonts.py, or an upgrade of what pyproject.toml
+# a change in petitions/documents/pdf.py or fonts.py, or an upgrade of what pyproject.toml
 # pins for them (fpdf2, the font packages, uharfbuzz, fonttools; django-countries names the
 # countries). That changes the fingerprint of every document built afterwards, so it is done
 # deliberately, never by a routine `make lock`: look at the new document (pdftoppm, pdftotext),
@@ -225,44 +225,12 @@ def _fixed_presentation() -> Presentation:
     )
 
 
-# The static font instances petitions/fonts.py builds carry the time they were built (fontTools
-# writes it into the font's head table), and fpdf2 embeds that table: the same data gives other
-# bytes with a font cache built at another time, as every new worker container builds one. Until
-# fonts.py keeps the source font's timestamp (TTFont(..., recalcTimestamp=False)), the document
-# is built here with instances that carry it, which is what that build writes byte for byte.
-
-
-def _without_build_time(source_font: Path, instance: Path, target: Path) -> None:
+def test_a_font_instance_carries_the_source_fonts_time_not_its_build_time(settings, tmp_path):
+    """fpdf2 embeds each font's head table: an instance stamped with the time it was built would
+    make every worker's font cache give the same document other bytes."""
     from fontTools.ttLib import TTFont
 
-    font = TTFont(instance, recalcTimestamp=False, recalcBBoxes=False)
-    font["head"].modified = TTFont(source_font, lazy=True)["head"].modified
-    font.save(target)
-
-
-@pytest.fixture
-def fonts_without_build_time(settings, tmp_path_factory):
-    """FONT_CACHE_DIR holding the cached instances (built now if missing), under their names,
-    with the source fonts' timestamps instead of the time they were built."""
-    from petitions import fonts
-
-    sources = {source.family: source for source in fonts.SOURCES}
-    folder = tmp_path_factory.mktemp("fonts")
-    for (family, _style), path in fonts.static_fonts().items():
-        _without_build_time(fonts._source_file(sources[family]), path, folder / path.name)
-    settings.FONT_CACHE_DIR = folder
-    return folder
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="petitions/fonts.py writes the build time into each font instance (fontTools' "
-    "recalcTimestamp); when it no longer does, remove this test and fonts_without_build_time",
-)
-def test_a_font_instance_carries_no_build_time(settings, tmp_path):
-    from fontTools.ttLib import TTFont
-
-    from petitions import fonts
+    from petitions.documents import fonts
 
     settings.FONT_CACHE_DIR = tmp_path
     hebrew = next(source for source in fonts.SOURCES if source.family == "NotoSansHebrew")
@@ -275,7 +243,7 @@ def test_a_font_instance_carries_no_build_time(settings, tmp_path):
 
 @pytest.mark.django_db
 def test_the_presentation_document_has_the_fingerprint_of_the_pinned_fpdf2_and_fonts(
-    tmp_path, fonts_without_build_time
+    tmp_path,
 ):
     presentation = _fixed_presentation()
     target = tmp_path / "presentation.pdf"

@@ -56,8 +56,9 @@ def _source_file(source: FontSource) -> Path:
 
 def _static_path(source: FontSource, weight: int) -> Path:
     src = _source_file(source)
-    # The source's size and mtime name the instance, so an upgraded package builds anew.
-    stamp = f"{src.stat().st_size}-{int(src.stat().st_mtime)}"
+    # The source's size and mtime name the instance, so an upgraded package builds anew ("s":
+    # instances that keep the source's timestamp).
+    stamp = f"{src.stat().st_size}-{int(src.stat().st_mtime)}s"
     return settings.FONT_CACHE_DIR / f"{source.family}-{weight}-{stamp}.ttf"
 
 
@@ -65,7 +66,9 @@ def _build_instance(source: FontSource, weight: int, target: Path) -> None:
     from fontTools.ttLib import TTFont
     from fontTools.varLib.instancer import instantiateVariableFont
 
-    font = TTFont(_source_file(source))
+    # The source's timestamp, not the time of the build: fpdf2 embeds the font's head table, and
+    # a sealed document's bytes must not depend on when a worker built its font cache.
+    font = TTFont(_source_file(source), recalcTimestamp=False)
     axes = {axis.axisTag: axis.defaultValue for axis in font["fvar"].axes}
     axes["wght"] = weight
     if "wdth" in axes:
