@@ -12,11 +12,12 @@ LOCKS := requirements/base.txt requirements/dev.txt
 
 export SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run serve worker beat test test-browser lint check demo admin clean help bench lock
+.PHONY: run serve worker beat test coverage test-browser lint check demo admin clean help bench lock
 
 help:
 	@echo "make run     - install, migrate, load the demo and serve on http://$(HOST):$(PORT)"
 	@echo "make test    - the whole test suite"
+	@echo "make coverage - the test suite with a coverage report (var/coverage/index.html)"
 	@echo "make serve   - gunicorn on PORT against the configured DATABASE_URL / REDIS_URL"
 	@echo "make worker  - a Celery worker with beat (periodic tasks)"
 	@echo "make lint    - ruff and the migrations check"
@@ -78,6 +79,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+coverage: $(STAMP)
+	$(BIN)/pytest --cov --cov-report=term --cov-report=html:var/coverage $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
