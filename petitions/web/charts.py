@@ -2,7 +2,8 @@
 
 The figures come from the counts kept by country and by hour (services/counting.py), cached
 under a key that includes the petition's count, so they are never staler than the count beside
-them.
+them. This module works out the coordinates, labels and shades; the markup is in
+templates/includes/charts/, where autoescaping escapes the names.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from pathlib import Path
 
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django_countries import countries
 
 from petitions.models import Petition
@@ -66,7 +67,7 @@ def timeline_svg(petition: Petition) -> SafeString:
     """The running total of online signatures over time, as a line."""
     points = timeline(petition)
     if not points:
-        return mark_safe("")  # noqa: S308 - empty
+        return SafeString()
     start, end = points[0][0], points[-1][0]
     span = (end - start).total_seconds() or 1
     total, coordinates = 0, [(0.0, 0)]
@@ -81,19 +82,24 @@ def timeline_svg(petition: Petition) -> SafeString:
         f"{PAD + x * plot_w:.1f},{HEIGHT - PAD - count / top * plot_h:.1f}"
         for x, count in coordinates
     )
-    label = f"{total:,} online signatures from {start:%-d %b %Y} to {end:%-d %b %Y}"
-    return mark_safe(  # noqa: S308 - every value is a number or escaped
-        f'<svg class="chart chart-timeline" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{escape(label)}" preserveAspectRatio="xMidYMid meet">'
-        f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" '
-        'stroke="#adb5bd"/>'
-        f'<polyline fill="none" stroke="#198754" stroke-width="3" points="{line}"/>'
-        f'<text x="{PAD}" y="{HEIGHT - 10}" font-size="{FONT}" fill="#6c757d">'
-        f"{start:%-d %b %Y}</text>"
-        f'<text x="{WIDTH - PAD}" y="{HEIGHT - 10}" font-size="{FONT}" fill="#6c757d" '
-        f'text-anchor="end">{end:%-d %b %Y}</text>'
-        f'<text x="{PAD}" y="{PAD - 12}" font-size="{FONT}" fill="#212529">{total:,}</text>'
-        "</svg>"
+    first, last = f"{start:%-d %b %Y}", f"{end:%-d %b %Y}"
+    return render_to_string(
+        "includes/charts/timeline.svg",
+        {
+            "width": WIDTH,
+            "height": HEIGHT,
+            "font": FONT,
+            "left": PAD,
+            "right": WIDTH - PAD,
+            "axis_y": HEIGHT - PAD,
+            "dates_y": HEIGHT - 10,
+            "total_y": PAD - 12,
+            "line": line,
+            "first": first,
+            "last": last,
+            "total": f"{total:,}",
+            "label": f"{total:,} online signatures from {first} to {last}",
+        },
     )
 
 
@@ -101,40 +107,45 @@ def countries_svg(petition: Petition) -> SafeString:
     """Where online signers are: the top countries as bars."""
     rows = by_country(petition)
     if not rows:
-        return mark_safe("")  # noqa: S308 - empty
+        return SafeString()
     shown = rows[:TOP_COUNTRIES]
     others = sum(n for _, n in rows[TOP_COUNTRIES:])
     if others:
         shown.append(("", others))
     top = max(n for code, n in shown if code)  # "other countries" gets its count, not a bar
     bar, gap, label_w = 30, 8, 250
-    height = len(shown) * (bar + gap)
-    parts = []
+    bars = []
     for index, (code, n) in enumerate(shown):
         name = countries.name(code) if code else f"{len(rows) - TOP_COUNTRIES} others"
         if len(name) > 18:  # the full names are in the chart's label
             name = name[:17] + "…"
         y = index * (bar + gap)
         width = max(2, (WIDTH - label_w - 80) * n / top) if code else 0
-        parts.append(
-            f'<text x="{label_w - 8}" y="{y + bar - 8}" font-size="{FONT}" text-anchor="end" '
-            f'fill="#212529">{escape(name)}</text>'
-        )
-        if width:
-            parts.append(
-                f'<rect x="{label_w}" y="{y}" width="{width:.1f}" height="{bar}" rx="3" '
-                'fill="#198754"/>'
-            )
-        parts.append(
-            f'<text x="{label_w + width + 6:.1f}" y="{y + bar - 8}" font-size="{FONT}" '
-            f'fill="#212529">{n:,}</text>'
+        bars.append(
+            {
+                "name": name,
+                "count": f"{n:,}",
+                "y": y,
+                "text_y": y + bar - 8,
+                "width": f"{width:.1f}" if width else "",
+                "count_x": f"{label_w + width + 6:.1f}",
+            }
         )
     label = ", ".join(
         f"{countries.name(code) if code else 'other countries'}: {n:,}" for code, n in shown
     )
-    return mark_safe(  # noqa: S308 - every value is a number or escaped
-        f'<svg class="chart chart-countries" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-label="{escape(label)}">{"".join(parts)}</svg>'
+    return render_to_string(
+        "includes/charts/countries.svg",
+        {
+            "width": WIDTH,
+            "height": len(shown) * (bar + gap),
+            "font": FONT,
+            "bar_height": bar,
+            "bar_x": label_w,
+            "name_x": label_w - 8,
+            "bars": bars,
+            "label": label,
+        },
     )
 
 
@@ -161,8 +172,7 @@ def world_map_svg(petition: Petition) -> SafeString:
     carries one line per country and the browser fetches the outlines once."""
     rows = [(code, n) for code, n in by_country(petition) if code.lower() in countries_on_the_map()]
     if not rows:
-        return mark_safe("")  # noqa: S308 - empty
-    url = escape(static(WORLD))
+        return SafeString()
     _, width, height = world_outlines()
     top = max(n for _, n in rows)
     steps = len(SHADES)
@@ -170,30 +180,36 @@ def world_map_svg(petition: Petition) -> SafeString:
     def step(n: int) -> int:
         return min(steps - 1, int(steps * math.log(n) / math.log(top))) if top > 1 else steps - 1
 
-    parts = [f'<use href="{url}#world" fill="#e9ecef" stroke="#fff" stroke-width="0.6"/>']
-    for code, n in rows:
-        name = escape(countries.name(code))
-        parts.append(
-            f'<use href="{url}#{code.lower()}" fill="{SHADES[step(n)]}" stroke="#fff" '
-            f'stroke-width="0.6"><title>{name}: {n:,}</title></use>'
-        )
+    shaded = [
+        {"id": code.lower(), "fill": SHADES[step(n)], "title": f"{countries.name(code)}: {n:,}"}
+        for code, n in rows
+    ]
     # Legend: the lowest count that each shade stands for.
-    y, box = height + 16, 44
+    legend_y, box = height + 16, 44
     floors = sorted({max(1, math.ceil(top ** (k / steps))) for k in range(steps)})
+    legend = []
     for index, floor in enumerate(floors):
         x = 10 + index * 200
-        parts.append(
-            f'<rect x="{x}" y="{y}" width="{box}" height="{box}" rx="4" '
-            f'fill="{SHADES[step(floor)]}"/>'
-            f'<text x="{x + box + 10}" y="{y + box - 9}" font-size="{MAP_FONT}" '
-            f'fill="#212529">{floor:,}+</text>'
+        legend.append(
+            {"x": x, "text_x": x + box + 10, "fill": SHADES[step(floor)], "floor": f"{floor:,}"}
         )
     label = "Map of where people signed from: " + ", ".join(
         f"{countries.name(code)}: {n:,}" for code, n in rows[:TOP_COUNTRIES]
     )
     if len(rows) > TOP_COUNTRIES:
         label += f", and {len(rows) - TOP_COUNTRIES} more countries"
-    return mark_safe(  # noqa: S308 - every value is a number, a country code or escaped
-        f'<svg class="chart chart-map" viewBox="0 0 {width} {height + LEGEND}" '
-        f'role="img" aria-label="{escape(label)}">{"".join(parts)}</svg>'
+    return render_to_string(
+        "includes/charts/world_map.svg",
+        {
+            "width": width,
+            "height": height + LEGEND,
+            "font": MAP_FONT,
+            "outlines": static(WORLD),
+            "shaded": shaded,
+            "legend": legend,
+            "legend_y": legend_y,
+            "legend_text_y": legend_y + box - 9,
+            "box": box,
+            "label": label,
+        },
     )

@@ -107,17 +107,6 @@ def test_the_by_country_figures_follow_the_count(client, petition):
     assert client.get(url).json()["signatures_by_country"] == {"JP": 1}
 
 
-def test_the_openapi_description_is_served(client, db):
-    response = client.get("/api/openapi.json")
-
-    assert response.status_code == 200
-    description = response.json()
-    assert description["openapi"].startswith("3.")
-    assert {"/petitions.json", "/petitions/{slug}.json", "/petitions/{slug}/count.json"} <= set(
-        description["paths"]
-    )
-
-
 def test_an_unknown_parameter_is_refused_not_ignored(client, several):
     response = client.get(LIST, {"stauts": "open"})
 

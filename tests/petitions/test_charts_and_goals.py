@@ -4,11 +4,13 @@ import re
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import translation
 
 from petitions.models import Petition, Signature, raised_goal
 from petitions.services import counting
@@ -99,6 +101,43 @@ def test_the_charts_are_svg_with_escaped_text_and_a_description(petition):
     assert "South Korea" in countries and "C&#x27;te" not in countries
     assert "Côte d&#x27;Ivoire" in countries  # in the label; short in the drawing
     assert "<script" not in timeline + countries
+
+
+def test_the_templates_escape_the_country_names(petition, monkeypatch):
+    signed(petition, 2, datetime(2025, 3, 1, tzinfo=UTC), country="KR")
+    monkeypatch.setattr(charts.countries, "name", lambda code: '<b>"A" & B</b>')
+    escaped = "&lt;b&gt;&quot;A&quot; &amp; B&lt;/b&gt;"
+
+    bars, world = str(charts.countries_svg(petition)), str(charts.world_map_svg(petition))
+
+    assert "<b>" not in bars + world
+    assert f'aria-label="{escaped}: 2"' in bars and f">{escaped}</text>" in bars
+    assert f'aria-label="Map of where people signed from: {escaped}: 2"' in world
+    assert f"<title>{escaped}: 2</title>" in world
+
+
+def test_each_chart_is_well_formed_svg(petition):
+    signed(petition, 3, datetime(2025, 3, 1, tzinfo=UTC), country="KR")
+    signed(petition, 1, datetime(2025, 3, 2, tzinfo=UTC), country="CI")
+
+    for svg in (
+        charts.timeline_svg(petition),
+        charts.countries_svg(petition),
+        charts.world_map_svg(petition),
+    ):
+        root = ElementTree.fromstring(svg)  # noqa: S314 - our own markup
+        assert root.tag == "svg" and root.get("role") == "img" and root.get("aria-label")
+        assert root.get("viewBox").startswith("0 0 ")
+
+
+def test_the_coordinates_are_not_localised(petition, settings):
+    signed(petition, 1, datetime(2025, 3, 1, tzinfo=UTC), country="KR")
+    settings.USE_THOUSAND_SEPARATOR = True
+
+    with translation.override("de"):  # "1.000" and "0,6" would be other numbers in SVG
+        svg = str(charts.world_map_svg(petition))
+
+    assert 'viewBox="0 0 1000 ' in svg and 'stroke-width="0.6"' in svg
 
 
 def test_a_petition_without_signatures_has_no_charts(client, petition):
