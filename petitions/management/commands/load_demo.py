@@ -1,4 +1,4 @@
-"""Load the demo campaigns: the four North Korean refugee campaigns of shared/seed-content.md.
+"""Load the demo campaigns: four real campaigns for North Korean refugees.
 
 Idempotent: every object is found by its slug (or natural key) and updated, so running it again
 changes nothing but what the demo data itself changed. Demo signers use example.org addresses.
