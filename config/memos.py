@@ -7,16 +7,6 @@ old its values may be (`seconds`; None: as long as the process, for what never c
 runs) and how many it keeps (`most`: it is emptied when full, a simple bound that suits keys that
 come in bursts). A memo of rendered text is keyed by the language it was rendered in, so a page
 in one language is never served in another. Tests start each memo empty (forget_all()).
-
-| memo | holds | for |
-| --- | --- | --- |
-| PETITIONS | a public petition read by slug | PETITION_MEMO_SECONDS |
-| PAGES | a petition page's bytes, by language | PETITION_MEMO_SECONDS |
-| SIGNING_RULES, SIGNING_LIMITS | the allow and block lists, the rate limits | 5 s (a change holds everywhere within that) |
-| CONFIRMATIONS_QUEUED | that a run of confirmation emails is on its way | 0.1 s |
-| COUNTRY_CHOICES | the sign form's countries, by language | the process |
-| CLIENT_ADDRESSES | a client address parsed | the process |
-| WORLD_MAP | the world map's outlines (a static file) | the process |
 """
 
 from __future__ import annotations
@@ -97,13 +87,22 @@ def forget_all() -> None:
         memo.forget()
 
 
+# What a viral petition's page views and sign POSTs read: a petition as public, by slug, and
+# its page's bytes, for PETITION_MEMO_SECONDS (1 s by default).
 PETITIONS = Memo("public petitions by slug", seconds=lambda: settings.PETITION_MEMO_SECONDS)
 PAGES = Memo(
     "petition pages", seconds=lambda: settings.PETITION_MEMO_SECONDS, most=100, by_language=True
 )
+# The allow and block lists and the rate limits (superusers change them): a change holds
+# everywhere within 5 s.
 SIGNING_RULES = Memo("signing rules", seconds=5, most=1)
 SIGNING_LIMITS = Memo("signing limits", seconds=5, most=1)
+# That a run of confirmation emails is on its way (petitions.mail.confirmations).
 CONFIRMATIONS_QUEUED = Memo("a run of confirmation emails queued", seconds=0.1, most=1)
-COUNTRY_CHOICES = Memo("country choices", seconds=None, most=100, by_language=True)
+# For the life of the process: what does not change while it runs.
 CLIENT_ADDRESSES = Memo("client addresses parsed", seconds=None, most=1024)
+PROXIES_WARNED_OF = Memo("untrusted proxies warned of in the log", seconds=None, most=100)
 WORLD_MAP = Memo("world map outlines", seconds=None, most=1)
+COUNTRY_CHOICES = Memo("the sign form's countries", seconds=None, most=100, by_language=True)
+COUNTRY_NAMES = Memo("country names", seconds=None, most=1000, by_language=True)
+DATES = Memo("dates as documents print them", seconds=None, most=4096, by_language=True)

@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
+from config import memos
+
 log = logging.getLogger(__name__)
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -55,10 +57,12 @@ def parse_ip(text: str) -> Address | None:
     mapped into IPv6 (::ffff:10.1.2.3, what a dual-stack socket reports) is the IPv4 address,
     and an IPv6 zone (%eth0) is dropped."""
     text = text.strip()
-    return _parsed(text) if len(text) <= 64 else None  # longer: no address, and not kept
+    if len(text) > 64:
+        return None  # no address, and not kept
+    # A sign POST asks up to four times about one address.
+    return memos.CLIENT_ADDRESSES.get(text, lambda: _parsed(text))
 
 
-@functools.lru_cache(maxsize=1024)  # a sign POST asks up to four times about one address
 def _parsed(text: str) -> Address | None:
     if text.startswith("["):
         text, bracket, port = text[1:].partition("]")
@@ -81,10 +85,12 @@ def _text(ip: Address | None) -> str:
     return "" if ip is None else str(ip)
 
 
-@functools.cache
 def _warn_untrusted_proxy(remote: str) -> None:
     """Once per process and proxy: every supporter would seem to come from the proxy, and a
     busy petition's signatures would be held as one burst."""
+    if memos.PROXIES_WARNED_OF.fresh(remote):
+        return
+    memos.PROXIES_WARNED_OF.keep(remote)
     log.warning(
         "X-Forwarded-For ignored: the request came from %s, which is not in TRUSTED_PROXIES; "
         "set it if that is your proxy",

@@ -16,11 +16,11 @@ from kombu.exceptions import OperationalError
 
 from accounts.models import Membership, Organisation, User
 from campaigns.models import Campaign
+from config import memos
 from config.cache import COUNTED_ALONE, cache_outage
 from config.celery import app as celery_app
 from config.celery import broker_outage
 from petitions.models import Demand, Petition, Signature
-from petitions.services import abuse
 
 # Unit tests run tasks in-process; the integration tests turn this off and use a real worker.
 celery_app.conf.task_always_eager = True
@@ -73,7 +73,7 @@ def staff_have_passed_their_second_factor(monkeypatch):
 def empty_cache():
     """Cached figures are keyed by petition id, which a new test database reuses: start clean."""
     cache.clear()
-    abuse.forget_rules()  # and the rules a test rolled back
+    memos.forget_all()  # and what this process kept of a test's rolled-back rows
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ shaping (Arabic, Hebrew: joining and right-to-left order) go through the slower 
 from __future__ import annotations
 
 import bisect
-import functools
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from django_countries import countries
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from config import memos
 from petitions.documents.fonts import SOURCES, shaping_families, static_fonts
 from petitions.models import Petition, Presentation
 from petitions.services import counting
@@ -50,9 +50,8 @@ class SignerRow:
     signed_at: datetime
 
 
-@functools.cache
 def country_name(code: str) -> str:
-    return countries.name(code) or code
+    return memos.COUNTRY_NAMES.get(code, lambda: countries.name(code) or code)
 
 
 class _SubsetCodes(dict):
@@ -388,9 +387,8 @@ def _date(value: date | datetime | None) -> str:
     return _day(value)
 
 
-@functools.lru_cache(maxsize=4096)
 def _day(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
+    return memos.DATES.get(("long", value), lambda: f"{value.day} {value:%B %Y}")
 
 
 def _short_date(value: datetime | None) -> str:
@@ -398,9 +396,8 @@ def _short_date(value: datetime | None) -> str:
     return _short_day(timezone.localtime(value).date()) if value else ""
 
 
-@functools.lru_cache(maxsize=4096)
 def _short_day(value: date) -> str:
-    return f"{value.day} {value:%b %Y}"
+    return memos.DATES.get(("short", value), lambda: f"{value.day} {value:%b %Y}")
 
 
 def _cover(

@@ -37,7 +37,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.crypto import salted_hmac
 
-from config.cache import remembered
+from config import memos
 from config.web import limited_address, parse_ip
 from petitions.models import Signature, SigningLimit, SigningRule
 
@@ -138,24 +138,12 @@ RULES_KEY = "signing-rules"
 LIMITS_KEY = "signing-limits"
 
 
-# How long a process goes on using the rules and limits it read before it asks the cache again:
-# a change a superuser makes holds everywhere within this many seconds (at once in the process
-# that saved it), and a viral petition's sign POSTs do not each cost a cache round trip.
-RULES_MEMO_SECONDS = 5
-
-
-_memos: dict[str, tuple[float, list]] = {}
-
-
-def _remembered(key: str, load) -> list:
-    """load()'s answer, kept in the cache for a minute and by this process for
-    RULES_MEMO_SECONDS; forget_rules() drops both."""
-    return remembered(_memos, key, RULES_MEMO_SECONDS, lambda: cache.get_or_set(key, load, 60))
-
-
 def rules() -> list[tuple[SigningRule, object]]:
-    """The allow and block lists, allow rules first, each with its network parsed."""
-    return _remembered(RULES_KEY, _load_rules)
+    """The allow and block lists, allow rules first, each with its network parsed: kept in the
+    cache for a minute and by each process as config.memos.SIGNING_RULES says (a change holds
+    everywhere within seconds, at once in the process that saved it); forget_rules() drops
+    both."""
+    return memos.SIGNING_RULES.get(RULES_KEY, lambda: cache.get_or_set(RULES_KEY, _load_rules, 60))
 
 
 def _load_rules() -> list[tuple[SigningRule, object]]:
@@ -179,7 +167,9 @@ DEFAULT_LIMITS = {
 
 def limits() -> list[tuple[str, int, int]]:
     """(scope, limit, window in minutes) for each limit in force."""
-    return _remembered(LIMITS_KEY, _load_limits)
+    return memos.SIGNING_LIMITS.get(
+        LIMITS_KEY, lambda: cache.get_or_set(LIMITS_KEY, _load_limits, 60)
+    )
 
 
 def _load_limits() -> list[tuple[str, int, int]]:
@@ -235,6 +225,7 @@ def _hit(key: str, window: int) -> int:
 @receiver([post_save, post_delete], sender=SigningRule)
 @receiver([post_save, post_delete], sender=SigningLimit)
 def forget_rules(**kwargs) -> None:
-    """Read the rules and limits afresh: here at once, elsewhere within RULES_MEMO_SECONDS."""
-    _memos.clear()
+    """Read the rules and limits afresh: here at once, elsewhere within their memos' lifetime."""
+    memos.SIGNING_RULES.forget()
+    memos.SIGNING_LIMITS.forget()
     cache.delete_many([RULES_KEY, LIMITS_KEY])

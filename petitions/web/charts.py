@@ -8,7 +8,6 @@ templates/includes/charts/, where autoescaping escapes the names.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django_countries import countries
 
+from config import memos
 from petitions.models import Petition
 
 # Drawn 600 wide and scaled to fit: on a phone that is about half size, so the text is large.
@@ -154,9 +154,12 @@ SHADES = ["#c7e6d4", "#8fcca9", "#52a878", "#198754", "#0b4a2c"]
 MAP_FONT, LEGEND = 36, 76  # the map is drawn 1000 wide, not 600: larger text to match
 
 
-@functools.cache
 def world_outlines() -> tuple[frozenset[str], int, int]:
     """(country codes the outlines have, width, height); a few tiny territories are not on it."""
+    return memos.WORLD_MAP.get(WORLD, _read_world_outlines)
+
+
+def _read_world_outlines() -> tuple[frozenset[str], int, int]:
     text = Path(finders.find(WORLD)).read_text()
     width, height = re.search(r'viewBox="0 0 (\d+) (\d+)"', text).groups()
     return frozenset(re.findall(r'id="([a-z]{2})"', text)), int(width), int(height)

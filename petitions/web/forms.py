@@ -9,9 +9,9 @@ from crispy_forms.layout import Div, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils.translation import get_language
 from django_countries import countries
 
+from config import memos
 from petitions.models import Petition, Signature, validate_signer_email
 
 # Characters that have no place in a name: C0/C1 controls, and the bidirectional overrides and
@@ -30,10 +30,9 @@ def clean_text(value: str, label: str, max_length: int) -> str:
     return value
 
 
-@functools.lru_cache(maxsize=16)
-def country_choices(language: str) -> list[tuple[str, str]]:
+def country_choices() -> list[tuple[str, str]]:
     """The country list in the visitor's language, sorted once per process, not per request."""
-    return [("", "Choose your country"), *countries]
+    return memos.COUNTRY_CHOICES.get("countries", lambda: [("", "Choose your country"), *countries])
 
 
 class CountryField(forms.ChoiceField):
@@ -61,7 +60,7 @@ class SignatureForm(forms.Form):
     )
     # A callable: a form copies its fields for each instance, and a list of 250 countries would
     # be copied with it on every request.
-    country = CountryField(label="Country", choices=lambda: country_choices(get_language()))
+    country = CountryField(label="Country", choices=country_choices)
     city = forms.CharField(
         max_length=Signature._meta.get_field("city").max_length,
         required=False,

@@ -11,11 +11,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from accounts.roles import verified
-from config.cache import remembered
+from config import memos
 from config.web import never_cache, public_cache
 from petitions.admin.access import staff_role
 from petitions.documents.pdf import paper_sheet_pdf
@@ -32,16 +33,11 @@ def get_public_petition(slug: str) -> Petition:
     )
 
 
-_recent: dict[str, tuple[float, Petition]] = {}
-
-
 def recent_public_petition(slug: str) -> Petition:
-    """The petition as read at most PETITION_MEMO_SECONDS ago by this process: for the page and
+    """The petition as this process read it lately (config.memos.PETITIONS): for the page and
     the sign form, which a viral crowd requests thousands of times a second. Nothing that
     counts relies on it: confirm() reads the petition again under its lock."""
-    return remembered(
-        _recent, slug, settings.PETITION_MEMO_SECONDS, lambda: get_public_petition(slug)
-    )
+    return memos.PETITIONS.get(slug, lambda: get_public_petition(slug))
 
 
 def _petition_page(
@@ -83,18 +79,16 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponse(_page_bytes(key, petition))
 
 
-_pages: dict[str, tuple[float, bytes]] = {}
-
-
 def _page_bytes(key: str, petition: Petition) -> bytes:
-    """The page for this key: as this process fetched it at most PETITION_MEMO_SECONDS ago (a
-    viral petition's page views would each fetch 18 KB from the cache otherwise), else from the
-    cache, else rendered and kept there for PAGE_CACHE_SECONDS."""
+    """The page for this key in the visitor's language: as this process fetched it lately
+    (config.memos.PAGES: a viral petition's page views would each fetch 18 KB from the cache
+    otherwise), else from the cache, else rendered and kept there for PAGE_CACHE_SECONDS."""
+    key = f"{key}:{get_language()}"
 
     def fetch() -> bytes:
         return cache.get_or_set(key, lambda: _rendered_page(petition), settings.PAGE_CACHE_SECONDS)
 
-    return remembered(_pages, key, settings.PETITION_MEMO_SECONDS, fetch, 100)
+    return memos.PAGES.get(key, fetch)
 
 
 def _rendered_page(petition: Petition) -> bytes:

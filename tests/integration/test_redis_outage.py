@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from config import memos
 from petitions.models import Export, Petition, Presentation, Signature, SigningLimit, Tally
-from petitions.services import abuse
 from petitions.tokens import make_token
 from tests.conftest import make_signature
 
@@ -124,11 +124,11 @@ def test_signing_goes_on_while_redis_is_down_and_nothing_is_lost(
     private_redis.stop()
     killed_at, killed_when = len(stream.answers), time.monotonic()
     # Long enough for the web process to read the signing rules and limits again (it keeps them
-    # RULES_MEMO_SECONDS), as when Redis was stopped for 10 s in production.
+    # config.memos.SIGNING_RULES), as when Redis was stopped for 10 s in production.
     wait_for(
         lambda: (
             len(stream.answers) >= killed_at + 30
-            and time.monotonic() - killed_when > abuse.RULES_MEMO_SECONDS + 1
+            and time.monotonic() - killed_when > memos.SIGNING_RULES.seconds + 1
         ),
         "signatures while Redis is down",
     )
