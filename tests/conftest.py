@@ -21,6 +21,7 @@ from config.cache import COUNTED_ALONE, cache_outage
 from config.celery import app as celery_app
 from config.celery import broker_outage
 from petitions.models import Demand, Petition, Signature
+from petitions.services import counting
 
 # Unit tests run tasks in-process; the integration tests turn this off and use a real worker.
 celery_app.conf.task_always_eager = True
@@ -33,12 +34,19 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def counts_and_petitions_current_at_once(settings):
-    """Counts change inside each confirmation, as on the embedded default (the counting tests
-    turn this off to test the batched fold used with a real worker), and petitions are read
-    afresh for every request."""
-    settings.COUNT_FOLD_INLINE = True
-    settings.PETITION_MEMO_SECONDS = 0  # tests change petitions between requests
+def as_in_production(settings):
+    """Counts are folded in batches and each process keeps its memos, as in production (with
+    Redis and a worker); tests of the embedded default's inline fold set COUNT_FOLD_INLINE.
+    A test that looks again after a change does what anyone would: a_moment_later()."""
+    settings.COUNT_FOLD_INLINE = False
+    settings.PETITION_MEMO_SECONDS = 1
+
+
+def a_moment_later() -> None:
+    """What the site shows a moment later: the periodic fold has added the waiting tallies to
+    the counts (COUNT_FOLD_INTERVAL_SECONDS), and every process's memos have expired."""
+    counting.fold_all()
+    memos.forget_all()
 
 
 def pass_second_factor(client: Client, user: User) -> None:

@@ -14,7 +14,7 @@ from accounts.models import AuditEvent
 from config import memos, web
 from petitions.models import Petition, Signature, SigningLimit, SigningRule
 from petitions.services import abuse, moderation, signing
-from tests.conftest import SIGN_DATA, on_commit_runs, post_form
+from tests.conftest import SIGN_DATA, a_moment_later, on_commit_runs, post_form
 
 
 def sign_url(petition) -> str:
@@ -115,12 +115,14 @@ def test_a_held_signature_confirms_but_counts_only_once_released(client, superus
         {"action": "release", "confirmed": "yes", "_selected_action": [signature.pk]},
     )
 
+    a_moment_later()
     petition.refresh_from_db()
     assert petition.signature_count == 1
     assert petition.country_counts.get(country="KR").count == 1
     event = AuditEvent.objects.get(action="signatures released")
     assert (event.actor, event.detail) == (superuser, {"selected": 1, "changed": 1})
     assert moderation.invalidate_signatures(Signature.objects.filter(pk=signature.pk)) == 1
+    a_moment_later()
     petition.refresh_from_db()
     assert petition.signature_count == 0
 
@@ -139,6 +141,7 @@ def test_invalidating_a_held_signature_leaves_the_counts_alone(petition):
 
     moderation.invalidate_signatures(Signature.objects.filter(pk=held.pk))
 
+    a_moment_later()
     assert Petition.objects.get(pk=petition.pk).signature_count == 1
 
 

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent
 from petitions.models import Petition, Signature
-from tests.conftest import make_signature
+from tests.conftest import a_moment_later, make_signature
 
 
 def test_staff_must_log_in(client, db):
@@ -117,6 +117,7 @@ def test_invalidating_signatures_takes_them_off_the_count(client, superuser, pet
         },
     )
 
+    a_moment_later()
     petition.refresh_from_db()
     assert petition.signature_count == 1
     statuses = dict(Signature.objects.values_list("pk", "status"))

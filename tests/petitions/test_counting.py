@@ -15,7 +15,7 @@ from django.utils import timezone
 from petitions import tasks
 from petitions.models import CountryCount, HourlyCount, Petition, Signature, Tally
 from petitions.services import counting, moderation, presenting, signing
-from tests.conftest import make_petition, make_signature, on_commit_runs
+from tests.conftest import a_moment_later, make_petition, make_signature, on_commit_runs
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row and advisory locks are PostgreSQL's"
@@ -48,7 +48,10 @@ def pending(petition: Petition, n: int, countries=("KR", "GB", "JP")) -> list[Si
     ]
 
 
-def test_a_confirmation_counts_in_the_total_its_country_and_its_hour(petition):
+def test_on_the_embedded_default_a_confirmation_counts_at_once_everywhere(petition, settings):
+    """Without Redis and a worker (the embedded default) each confirmation folds its own tally:
+    the total, its country and its hour, with no tally left waiting."""
+    settings.COUNT_FOLD_INLINE = True
     signature = pending(petition, 1, countries=("KR",))[0]
 
     assert signing.confirm(signature) == signing.Confirmation.CONFIRMED
@@ -63,7 +66,6 @@ def test_a_confirmation_counts_in_the_total_its_country_and_its_hour(petition):
 def test_with_a_worker_one_confirmation_per_interval_folds_and_queues_the_next_fold(
     petition, settings
 ):
-    settings.COUNT_FOLD_INLINE = False
     settings.COUNT_FOLD_INTERVAL_SECONDS = 60  # all five fall in one interval
     signatures = pending(petition, 5)
 
@@ -85,7 +87,6 @@ def test_with_a_worker_one_confirmation_per_interval_folds_and_queues_the_next_f
 
 
 def test_a_fold_that_fails_after_the_commit_loses_nothing(petition, settings, monkeypatch):
-    settings.COUNT_FOLD_INLINE = False
 
     def broken(petition_id):
         raise RuntimeError("database went away")
@@ -102,7 +103,6 @@ def test_a_fold_that_fails_after_the_commit_loses_nothing(petition, settings, mo
 
 
 def test_the_periodic_fold_catches_tallies_a_lost_task_left(petition, settings):
-    settings.COUNT_FOLD_INLINE = False
     other = make_petition(petition.campaign, "other")
     for signature in pending(petition, 2) + pending(other, 3):
         signing.confirm(signature)
@@ -124,6 +124,7 @@ def test_invalidating_takes_signatures_off_every_count(petition):
     )
 
     assert changed == 2
+    a_moment_later()
     assert kept(petition) == from_rows(petition) == (2, {"KR": 1, "JP": 1}, 2)
 
 
@@ -139,6 +140,7 @@ def test_withdrawing_takes_signatures_off_every_count(client, superuser, petitio
     )
 
     assert Signature.objects.get(pk=signatures[1].pk).status == Signature.Status.WITHDRAWN
+    a_moment_later()
     assert kept(petition) == from_rows(petition) == (2, {"KR": 1, "GB": 1}, 2)
     assert signing.confirm(signatures[1]) == signing.Confirmation.NOT_COUNTED
 
@@ -146,6 +148,7 @@ def test_withdrawing_takes_signatures_off_every_count(client, superuser, petitio
 def test_the_recount_repairs_tampered_country_and_hourly_counts(petition, caplog):
     for signature in pending(petition, 3, countries=("KR", "GB", "GB")):
         signing.confirm(signature)
+    a_moment_later()
     CountryCount.objects.filter(petition=petition, country="GB").update(count=7)
     HourlyCount.objects.filter(petition=petition).update(count=40)
 
@@ -169,7 +172,6 @@ def test_a_recount_of_exact_counts_changes_and_logs_nothing(petition, caplog):
 
 
 def test_presenting_folds_waiting_tallies_into_the_presented_count(petition, settings):
-    settings.COUNT_FOLD_INLINE = False
     for signature in pending(petition, 3):
         signing.confirm(signature)
 
@@ -212,7 +214,6 @@ def run_in_threads(work, items, threads: int = 8) -> list:
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_many_threads_confirming_while_folds_run_count_every_signature_once(campaign, settings):
-    settings.COUNT_FOLD_INLINE = False
     petition = make_petition(campaign, "viral")
     signatures = pending(petition, 400, countries=("KR", "GB", "JP", "US", "FR"))
     # Every signature confirmed twice, from different threads, as double clicks and retries do.
@@ -249,7 +250,6 @@ def test_many_threads_confirming_while_folds_run_count_every_signature_once(camp
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_confirming_and_invalidating_at_once_keep_the_counts_exact(campaign, settings):
-    settings.COUNT_FOLD_INLINE = False
     petition = make_petition(campaign, "contested")
     signatures = pending(petition, 300)
 
@@ -268,7 +268,6 @@ def test_confirming_and_invalidating_at_once_keep_the_counts_exact(campaign, set
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_no_signature_counts_after_the_petition_is_presented(campaign, settings):
-    settings.COUNT_FOLD_INLINE = False
     petition = make_petition(campaign, "presented-mid-flow")
     signatures = pending(petition, 300)
     presented = threading.Event()
@@ -331,7 +330,6 @@ def test_the_recount_never_waits_for_confirmations_in_flight(campaign):
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_recounts_while_signatures_are_confirmed_keep_the_counts_exact(campaign, settings):
-    settings.COUNT_FOLD_INLINE = False
     petition = make_petition(campaign, "recounted-mid-flow")
     signatures = pending(petition, 300, countries=("KR", "GB", "JP"))
     Petition.objects.filter(pk=petition.pk).update(signature_count=5)  # drifted

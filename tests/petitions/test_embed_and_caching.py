@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from petitions.models import Petition, Signature
-from tests.conftest import SIGN_DATA, post_form
+from tests.conftest import SIGN_DATA, a_moment_later, post_form
 
 
 def embed_url(petition) -> str:
@@ -67,6 +67,7 @@ def test_the_petition_page_is_the_same_for_everyone_and_briefly_cacheable(petiti
 def test_the_cached_page_is_rendered_again_when_the_count_changes(client, petition):
     client.get(petition.get_absolute_url())
     Petition.objects.filter(pk=petition.pk).update(signature_count=77)
+    a_moment_later()
 
     page = client.get(petition.get_absolute_url()).content.decode()
 

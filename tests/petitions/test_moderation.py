@@ -11,7 +11,7 @@ from django.core import mail
 from accounts.models import AuditEvent
 from petitions.models import Petition, Signature
 from petitions.services import moderation, signing
-from tests.conftest import make_signature, on_commit_runs
+from tests.conftest import a_moment_later, make_signature, on_commit_runs
 
 CHANGELIST = "/admin/petitions/signature/"
 
@@ -26,6 +26,7 @@ def test_a_bulk_action_counts_what_matches_first_and_changes_nothing_yet(client,
     spam = [confirmed(petition, f"x{n}@spam.example") for n in range(3)]
     make_signature(petition, "pending@spam.example")
     confirmed(petition, "real@example.org")
+    a_moment_later()
     client.force_login(manager)
 
     page = client.post(
@@ -48,6 +49,7 @@ def test_a_bulk_action_counts_what_matches_first_and_changes_nothing_yet(client,
     )  # fmt: skip
 
     assert done.status_code == 302
+    a_moment_later()
     assert Petition.objects.get(pk=petition.pk).signature_count == 1
     assert Signature.objects.filter(status="invalidated").count() == 4
     event = AuditEvent.objects.get(action="signatures invalidated")
@@ -58,6 +60,7 @@ def test_restoring_undoes_an_invalidation_and_the_counts_follow(client, manager,
     kept = confirmed(petition, "kept@example.org", country="GB")
     never = make_signature(petition, "never@example.org")
     moderation.invalidate_signatures(Signature.objects.all())
+    a_moment_later()
     assert Petition.objects.get(pk=petition.pk).signature_count == 0
     client.force_login(manager)
 
@@ -68,6 +71,7 @@ def test_restoring_undoes_an_invalidation_and_the_counts_follow(client, manager,
 
     statuses = dict(Signature.objects.values_list("email", "status"))
     assert statuses == {"kept@example.org": "confirmed", "never@example.org": "pending"}
+    a_moment_later()
     petition.refresh_from_db()
     assert petition.signature_count == 1
     assert petition.country_counts.get(country="GB").count == 1

@@ -13,7 +13,7 @@ from accounts.models import AuditEvent
 from petitions.admin.petitions import PetitionAdmin
 from petitions.models import PaperBatch, Petition, Signature
 from petitions.services import counting, paper, signing
-from tests.conftest import make_petition, make_signature
+from tests.conftest import a_moment_later, make_petition, make_signature
 
 
 class FormFields(HTMLParser):
@@ -311,6 +311,7 @@ def test_saving_the_change_form_keeps_a_confirmation_counted_meanwhile(
 
     assert client.post(change_url(counted_petition), data).status_code == 302
 
+    a_moment_later()
     counted_petition.refresh_from_db()
     assert counted_petition.paper_count == 40
     assert counted_petition.signatures.filter(status=Signature.Status.CONFIRMED).count() == 3

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from petitions.models import Demand, PaperBatch, Petition, Presentation, SealedPetition, Signature
 from petitions.services import counting, moderation, paper, presenting, signing
-from tests.conftest import make_signature, on_commit_runs
+from tests.conftest import a_moment_later, make_signature, on_commit_runs
 from tests.petitions.test_paper_batches import FormFields
 
 pytestmark = pytest.mark.usefixtures("private_media")
@@ -86,6 +86,7 @@ def test_renaming_a_petition_in_the_campaign_inline_keeps_a_confirmation_counted
         pre_save.disconnect(confirm_meanwhile, sender=Petition)
 
     assert response.status_code == 302
+    a_moment_later()
     confirmed_twice.refresh_from_db()
     assert confirmed_twice.title == "A new title"
     assert confirmed_twice.signature_count == 3
