@@ -105,3 +105,11 @@ def test_an_error_that_is_not_the_brokers_is_raised(monkeypatch):
 
     with pytest.raises(TypeError):
         queue(counting.fold, {1})
+
+
+def test_every_periodic_task_is_one_the_worker_runs(settings):
+    """Beat sends tasks by name: a name that is no task would be dropped by the worker."""
+    from config.celery import app
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled and scheduled <= set(app.tasks)

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.conf import settings as django_settings
 from django.urls import reverse
 
 from accounts.models import AuditEvent
@@ -189,13 +188,3 @@ def test_a_done_export_whose_file_is_missing_answers_404_not_500(
 
     assert response.status_code == 404
     assert not AuditEvent.objects.filter(action="csv export downloaded").exists()
-
-
-def test_beat_runs_the_deletion_every_hour():
-    entries = [
-        entry
-        for entry in django_settings.CELERY_BEAT_SCHEDULE.values()
-        if entry["task"] == "petitions.tasks.delete_expired_exports"
-    ]
-
-    assert [entry["schedule"] for entry in entries] == [3600.0]

@@ -48,11 +48,6 @@ def test_an_open_petition_is_closed_when_its_time_comes(client, petition):
     assert AuditEvent.objects.filter(action="petition closed on schedule").count() == 1
 
 
-def test_the_task_runs_every_minute(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["advance-petitions"]
-    assert entry == {"task": "petitions.tasks.advance_petitions", "schedule": 60.0}
-
-
 def test_an_archived_petition_keeps_its_page_but_leaves_the_lists(client, petition):
     Petition.objects.filter(pk=petition.pk).update(status="archived")
 

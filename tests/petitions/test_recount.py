@@ -31,10 +31,3 @@ def test_an_exact_counter_is_left_alone_and_nothing_is_logged(petition, caplog):
         assert tasks.recount_petitions.apply().get() == 0
 
     assert "drifted" not in caplog.text
-
-
-def test_the_recount_runs_every_hour(settings):
-    schedule = settings.CELERY_BEAT_SCHEDULE["recount-petitions"]
-
-    assert schedule["task"] == "petitions.tasks.recount_petitions"
-    assert schedule["schedule"] == 3600

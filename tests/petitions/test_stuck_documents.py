@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -213,15 +212,6 @@ def test_building_twice_changes_nothing(owner, signed_petition):
     assert tasks.build_presentation(presentation.pk) == "already built"
     assert tasks.run_export(export.pk) == "another worker got there first"
     assert Presentation.objects.values_list("sha256", "completed_at").get() == sealed
-
-
-def test_the_sweep_runs_every_five_minutes():
-    entry = next(
-        e
-        for e in settings.CELERY_BEAT_SCHEDULE.values()
-        if e["task"] == "petitions.tasks.requeue_stuck_documents"
-    )
-    assert entry["schedule"] == 300.0
 
 
 # Building a presentation's document again ------------------------------------------------------
