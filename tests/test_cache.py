@@ -14,7 +14,7 @@ from django.utils import timezone
 from redis.connection import Connection
 
 from config import outages
-from config.cache import cache_outage
+from config.cache import cache_outage, count_hits
 
 pytestmark = pytest.mark.usefixtures("cache_down")
 
@@ -33,8 +33,8 @@ def test_a_cache_that_cannot_be_reached_finds_nothing_and_keeps_nothing():
     assert cache.set("page", b"bytes", 10) is None
     assert cache.get("page") is None
     assert cache.get_many(["page", "rules"]) == {}
-    assert cache.has_key("page") is False
-    assert cache.delete("page") is False
+    assert not cache.has_key("page")
+    assert not cache.delete("page")
     cache.delete_many(["page", "rules"])
     cache.set_many({"page": b"bytes"})
     cache.clear()
@@ -51,22 +51,21 @@ def test_get_or_set_gives_what_it_computed():
 
 
 def test_a_counter_is_not_found():
-    with pytest.raises(ValueError):
-        cache.incr("signing-ip:abc")
+    assert cache.incr("signing-ip:abc") is None  # django-redis: not "not found" (ValueError)
 
 
 def test_limits_and_caps_are_counted_by_this_process_alone():
     counters = [("signing-ip:abc", 600), ("emails-domain:def", 600)]
 
-    assert [cache.count_hits(counters) for _ in range(3)] == [[1, 1], [2, 2], [3, 3]]
-    assert cache.count_hits([("signing-ip:other", 600)]) == [1]
+    assert [count_hits(counters) for _ in range(3)] == [[1, 1], [2, 2], [3, 3]]
+    assert count_hits([("signing-ip:other", 600)]) == [1]
 
 
 def test_a_counter_counted_alone_starts_again_after_its_window():
-    cache.count_hits([("signing-ip:abc", 60)])
+    count_hits([("signing-ip:abc", 60)])
 
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):
-        assert cache.count_hits([("signing-ip:abc", 60)]) == [1]
+        assert count_hits([("signing-ip:abc", 60)]) == [1]
 
 
 def test_redis_is_asked_again_only_every_few_seconds(clock):
