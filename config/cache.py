@@ -1,6 +1,5 @@
-"""The cache is django-redis, going on without Redis when it cannot be reached; count_hits(), the
-signing limits' counters in one round trip; and remembered(), what a process keeps for a second
-or so in its own memory.
+"""The cache is django-redis, going on without Redis when it cannot be reached; and count_hits(),
+the signing limits' counters in one round trip.
 
 Everything the cache holds can be found again in the database, so while Redis cannot be reached
 the cache answers as Django's dummy cache does (nothing found, nothing kept, add() succeeds)
@@ -14,10 +13,6 @@ own meanwhile, so they still hold, each process allowing as many.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import TypeVar
-
 import redis
 from django.core.cache import BaseCache, cache
 from django.core.cache.backends.locmem import LocMemCache
@@ -25,8 +20,6 @@ from django_redis import get_redis_connection
 from django_redis.cache import RedisCache as DjangoRedisCache
 
 from .outages import Outage
-
-T = TypeVar("T")
 
 cache_outage = Outage("the Redis cache")
 COUNTED_ALONE = "config.cache.counted-alone"  # count_hits() while Redis is down, per process
@@ -84,18 +77,3 @@ def _hit(counters: BaseCache, key: str, window: int) -> int:
     except ValueError:  # its window ended just now
         counters.set(key, 1, timeout=window)
         return 1
-
-
-def remembered(memos: dict, key, seconds: float, load: Callable[[], T], most: int = 1000) -> T:
-    """load()'s value for key as this process got it at most `seconds` ago: what thousands of
-    requests a second would each fetch again otherwise. memos holds (when, value) by key and is
-    emptied when it grows past `most` keys."""
-    now = time.monotonic()
-    memo = memos.get(key)
-    if memo is not None and now - memo[0] < seconds:
-        return memo[1]
-    value = load()
-    if len(memos) >= most:
-        memos.clear()
-    memos[key] = (now, value)
-    return value
