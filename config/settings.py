@@ -236,9 +236,15 @@ if REDIS_URL:
             "BACKEND": "config.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "sp",
-            # A Redis that does not answer is given up on quickly (the cache then goes on
-            # without it, config/cache.py), rather than holding the request.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            # django-redis; while Redis cannot be reached the cache goes on without it
+            # (config/cache.py). One that does not answer is given up on quickly, rather than
+            # holding the request.
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "CONNECTION_POOL_CLASS": "config.cache.ConnectionPool",
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
         }
     }
 else:

@@ -92,6 +92,20 @@ def no_outage_left_over():
     broker_outage.ended()
 
 
+def redis_cache(url: str) -> dict:
+    """The cache as config/settings.py configures it with REDIS_URL=url."""
+    return {
+        "BACKEND": "config.cache.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "CONNECTION_POOL_CLASS": "config.cache.ConnectionPool",
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 1,
+        },
+    }
+
+
 def unused_port() -> int:
     """A port on 127.0.0.1 where nothing listens (a connection to it is refused)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -102,13 +116,7 @@ def unused_port() -> int:
 @pytest.fixture
 def cache_down(settings):
     """The cache is Redis, on a port where nothing listens."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{unused_port()}/0",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
+    settings.CACHES = {"default": redis_cache(f"redis://127.0.0.1:{unused_port()}/0")}
     LocMemCache(COUNTED_ALONE, {}).clear()  # what was counted alone in an earlier test
 
 

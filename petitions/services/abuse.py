@@ -27,7 +27,6 @@ count an IPv6 client by its /64, which one host can fill with addresses of its o
 from __future__ import annotations
 
 import ipaddress
-import logging
 from dataclasses import dataclass
 
 from disposable_email_domains import blocklist as disposable_domains
@@ -38,11 +37,9 @@ from django.dispatch import receiver
 from django.utils.crypto import salted_hmac
 
 from config import memos
+from config.cache import count_hits
 from config.web import limited_address, parse_ip
 from petitions.models import Signature, SigningLimit, SigningRule
-
-log = logging.getLogger(__name__)
-
 
 HONEYPOT = "website"
 
@@ -107,7 +104,7 @@ def _count(ip: str, domain: str, petition_id: int, *, held: bool) -> tuple[str, 
         SigningLimit.Scope.EMAILS_TO_DOMAIN: mail_domain and f"emails-domain:{mail_domain}",
     }
     counted = [(scope, limit, minutes) for scope, limit, minutes in limits() if keys.get(scope)]
-    hits = _hits([(keys[scope], minutes * 60) for scope, _, minutes in counted])
+    hits = count_hits([(keys[scope], minutes * 60) for scope, _, minutes in counted])
     reason, over_a_cap = "", False
     for count, (scope, limit, minutes) in zip(hits, counted, strict=True):
         if count <= limit:
@@ -197,29 +194,6 @@ def matching_rule(ip: str, domain: str, address: str) -> SigningRule | None:
 
 def _key(address: str) -> str:
     return salted_hmac("petitions.abuse", address).hexdigest()[:32]
-
-
-def _hits(counters: list[tuple[str, int]]) -> list[int]:
-    """Count one more hit on each (key, window in seconds) and return the counts in their
-    current windows, in one round trip with Redis (config.cache). A cache that is down counts
-    nothing: signing goes on, unlimited, rather than failing."""
-    try:
-        count_hits = getattr(cache, "count_hits", None)
-        if count_hits is not None:
-            return count_hits(counters)
-        return [_hit(key, window) for key, window in counters]
-    except Exception:
-        log.warning("rate limit cache unavailable; not limiting")
-        return [0] * len(counters)
-
-
-def _hit(key: str, window: int) -> int:
-    try:
-        return cache.incr(key)
-    except ValueError:
-        if cache.add(key, 1, timeout=window):
-            return 1
-        return cache.incr(key)
 
 
 @receiver([post_save, post_delete], sender=SigningRule)

@@ -1,13 +1,15 @@
 """Redis stopped under the real stack: gunicorn, a Celery worker and a redis-server of the test's
 own (the cache and the broker), killed in the middle of a stream of signatures and started again.
 Every request is answered as usual meanwhile, nothing is lost, and once Redis is back the emails
-owed go out, the count is right, and the documents asked for meanwhile are built.
+owed go out, the count is right, and the documents asked for meanwhile are built. First, the
+cache alone in this process.
 
 Run with PostgreSQL and Redis, as tests/integration/test_real_stack.py says.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -17,15 +19,17 @@ from http.cookiejar import Cookie
 import pytest
 from celery import Celery
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from config import memos
+from config import memos, outages
+from config.cache import count_hits
 from petitions.models import Export, Petition, Presentation, Signature, SigningLimit, Tally
 from petitions.tokens import make_token
-from tests.conftest import make_signature
+from tests.conftest import make_signature, redis_cache
 
 from .conftest import (
     REAL_STACK_SKIP_REASON,
@@ -46,6 +50,37 @@ pytestmark = [
 ]
 
 LONG_WAIT = 90.0  # a worker reconnecting to a restarted broker backs off for a while
+
+
+def test_the_cache_goes_on_without_redis_and_uses_it_again_once_it_is_back(
+    private_redis: RedisServer, settings, monkeypatch, caplog
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(outages, "monotonic", lambda: now[0])  # the outage's clock, by hand
+    caplog.set_level(logging.INFO, logger="config.outages")
+    settings.CACHES = {"default": redis_cache(private_redis.url)}
+    cache.set("page", b"bytes", 60)
+    assert count_hits([("signing-ip:outage", 600)]) == [1]
+
+    private_redis.stop()
+    assert cache.get("page") is None
+    cache.set("page", b"kept nowhere", 60)
+    assert cache.get_or_set("rules", lambda: ["from the database"], 60) == ["from the database"]
+    assert cache.add("folded:1", True, 1) is True  # the confirmation folds its own count
+    assert [count_hits([("signing-ip:outage", 600)]) for _ in range(2)] == [[1], [2]]  # alone
+
+    private_redis.start()
+    assert cache.get("page") is None  # not asked again yet
+    now[0] += outages.RETRY_SECONDS
+    assert cache.get("page") is None  # back, and empty: it keeps nothing on disk
+    cache.set("page", b"bytes", 60)
+    assert cache.get("page") == b"bytes"
+    assert [count_hits([("signing-ip:outage", 600)]) for _ in range(2)] == [[1], [2]]  # in Redis
+
+    assert [(r.levelno, r.getMessage().split(" (")[0]) for r in caplog.records] == [
+        (logging.WARNING, "the Redis cache cannot be reached"),
+        (logging.INFO, "the Redis cache is reachable again after 5 s"),
+    ]
 
 
 def run_on_worker(broker_url: str, task_name: str, **kwargs: object) -> None:
