@@ -1,9 +1,8 @@
 """The confirmation emails: each signature is owed one (the link while pending, a note that it
-already counts once confirmed) and gets it once, batched over one SMTP connection per run."""
+already counts once confirmed) and gets it once, batched over one mail connection per run."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import smtplib
 import time
@@ -13,15 +12,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.mail import get_connection
-from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import app, queue
-from petitions.mail.compose import Composer, Transmitter, mailbox, templated_email
+from petitions.mail.compose import mailbox, templated_email
 from petitions.models import Petition, Signature
 from petitions.tokens import make_token
 
@@ -75,17 +73,15 @@ def send_confirmation(signature_id: int) -> str:
 
 
 def send_due_confirmations(*, in_worker: bool = True) -> int:
-    """Send the emails that signatures are owed, BATCH at a time over one SMTP connection; return
+    """Send the emails that signatures are owed, BATCH at a time over one mail connection; return
     how many were sent. Queued by signing.queue_confirmations(): one run serves every signature
     made while it waited. A batch is claimed with one conditional update (so runs side by side
-    never send an email twice) and its templates are rendered once per petition. A full batch
-    queues the next run rather than looping, so that other tasks are not held up behind
-    thousands of emails. An address that fails is given back and does not hold up the others;
-    the run is retried for it afterwards."""
+    never send an email twice). A full batch queues the next run rather than looping, so that
+    other tasks are not held up behind thousands of emails. An address that fails is given back
+    and does not hold up the others; the run is retried for it afterwards."""
     cache.delete(CONFIRMATIONS_DUE_KEY)  # signatures from now on queue another run
     if in_worker:
         time.sleep(QUEUE_CHECK_SECONDS)  # those made meanwhile may not (see there)
-    composer = Composer()
     petitions: dict[int, Petition] = {}
     sent = failed = unmailable = after = 0
     while True:
@@ -98,7 +94,7 @@ def send_due_confirmations(*, in_worker: bool = True) -> int:
         batch = _with_petitions(rows, petitions)
         claimed = _claim([signature.pk for signature in batch])
         if claimed:
-            for signature_id, error in _send_claimed(batch, claimed, composer):
+            for signature_id, error in _send_claimed(batch, claimed):
                 if error is None:
                     sent += 1
                 elif isinstance(error, ValidationError):
@@ -159,73 +155,47 @@ def _give_back(signature_id: int, claimed: int) -> None:
     log.warning("confirmation email for signature %s failed; will retry", signature_id)
 
 
-def _send_claimed(batch: list[Signature], claimed: dict, composer: Composer) -> list:
-    """Send each claimed signature of the batch its email over one connection; return (signature
-    id, None or the exception that stopped its email) for every claimed one, whatever fails (a
-    connection that cannot be opened fails them all). Over SMTP, the bytes composed once per
-    petition, pipelined (emails.Transmitter); for other mail backends (files, the tests'
-    outbox), or a message that wire() cannot compose, the ordinary way."""
+def _send_claimed(batch: list[Signature], claimed: dict) -> list:
+    """Send each claimed signature of the batch its email over one connection of the mail
+    backend; return (signature id, None or the exception that stopped its email) for every
+    claimed one. An email that fails does not stop the next; a connection that cannot be opened
+    fails them all (once one is lost, each email after it fails at once)."""
     outcomes = []
     try:
-        with get_connection() as smtp:
-            transmitter = None
-            if isinstance(smtp, SMTPBackend) and smtp.connection is not None:
-                transmitter = Transmitter(smtp.connection)
+        with get_connection() as mail_connection:
             for signature in batch:
                 if signature.pk not in claimed:
                     continue  # another run has it
                 try:
-                    wire = _message(signature, composer, wire=True) if transmitter else None
-                    if wire is not None:
-                        outcomes += transmitter.send(signature.pk, *wire)
-                        continue
-                    if transmitter:
-                        outcomes += transmitter.finish()  # the connection is used otherwise next
-                    _message(signature, composer, smtp).send()
-                    outcomes.append((signature.pk, None))
+                    _message(signature, mail_connection).send()
                 except Exception as error:
                     outcomes.append((signature.pk, error))
-            if transmitter:
-                outcomes += transmitter.finish()
-    except Exception as error:  # opening, greeting or closing the connection
+                else:
+                    outcomes.append((signature.pk, None))
+    except Exception as error:  # opening or closing the connection
         settled = {signature_id for signature_id, _ in outcomes}
         outcomes += [(pk, error) for pk in claimed if pk not in settled]
     return outcomes
 
 
-def _message(signature: Signature, composer: Composer, smtp=None, *, wire: bool = False):
+def _message(signature: Signature, mail_connection=None) -> EmailMultiAlternatives:
     """The one email a signature is owed: the confirmation link while pending, a note that it
     already counts once confirmed, to its mailbox() (ValidationError for an address that must
-    not be mailed). With wire=True: Composer.wire()'s bytes, or None."""
-    to = mailbox(signature.email)
+    not be mailed)."""
     petition = signature.petition
     context = {"petition": petition, "organisation": petition.campaign.organisation}
     if signature.status == Signature.Status.PENDING:
-        path = confirm_path(signature.uuid)
-        context["confirm_url"] = "link"
-        name, key, link = "confirm_signature", (petition.pk, "confirm"), settings.SITE_URL + path
+        name = "confirm_signature"
+        context["confirm_url"] = settings.SITE_URL + confirm_path(signature.uuid)
     else:
+        name = "already_signed"
         context["petition_url"] = settings.SITE_URL + petition.get_absolute_url()
-        name, key, link = "already_signed", (petition.pk, "already"), ""
-    if wire:
-        return composer.wire(name, key, context, to, link)
-    return templated_email(composer.render(name, key, context, link), to, smtp)
+    return templated_email(name, context, mailbox(signature.email), mail_connection)
 
 
 def confirm_path(signature_uuid: uuid.UUID) -> str:
     """The path of a signature's confirmation link: petitions:confirm with its uuid and token."""
-    before, middle, after = _confirm_path_parts()
-    return f"{before}{signature_uuid}{middle}{make_token(signature_uuid)}{after}"
-
-
-@functools.cache
-def _confirm_path_parts() -> tuple[str, str, str]:
-    """reverse() once, not for each of a batch's emails: the path around its two variables."""
-    blank, token = uuid.UUID(int=0), "token"
-    path = reverse("petitions:confirm", args=[blank, token])
-    before, _, rest = path.partition(str(blank))
-    middle, _, after = rest.partition(token)
-    return before, middle, after
+    return reverse("petitions:confirm", args=[signature_uuid, make_token(signature_uuid)])
 
 
 def deliver_confirmation(signature: Signature) -> str:
@@ -243,7 +213,7 @@ def deliver_confirmation(signature: Signature) -> str:
     if not claimed:
         return "another worker got there first"
     try:
-        _message(signature, Composer()).send()
+        _message(signature).send()
     except ValidationError:
         log.warning("signature %s: its address cannot be mailed; no email sent", signature.pk)
         return "address cannot be mailed"

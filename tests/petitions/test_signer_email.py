@@ -143,17 +143,32 @@ def smtp_server():
         controller.stop()
 
 
-def test_the_smtp_envelope_is_the_checked_address(petition, settings, smtp_server):
+@pytest.mark.parametrize(
+    ("address", "mailed_to"),
+    [
+        ("min-ji@bücher.example", "min-ji@xn--bcher-kva.example"),
+        ("Min-Ji.Kim+petition@Example.ORG", "Min-Ji.Kim+petition@Example.ORG"),
+        ("o'brien@example.ie", "o'brien@example.ie"),
+        ("a!#$%&'*+/=?^_`{|}~-z@example.org", "a!#$%&'*+/=?^_`{|}~-z@example.org"),
+    ],
+)
+@pytest.mark.parametrize("in_a_run", [False, True])
+def test_the_smtp_envelope_is_the_checked_address(
+    petition, settings, smtp_server, address, mailed_to, in_a_run
+):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_server.port
     smtp_server.received = []
-    signature = make_signature(petition, email="min-ji@bücher.example")
+    signature = make_signature(petition, email=address)
 
-    assert tasks.send_confirmation.apply(args=[signature.pk]).get() == "sent"
+    if in_a_run:
+        assert tasks.send_due_confirmations.apply().get() == 1
+    else:
+        assert tasks.send_confirmation.apply(args=[signature.pk]).get() == "sent"
 
     ((recipients, content),) = smtp_server.received
-    assert recipients == ["min-ji@xn--bcher-kva.example"]
-    assert email.message_from_bytes(content)["To"] == "min-ji@xn--bcher-kva.example"
+    assert recipients == [mailed_to]
+    assert email.message_from_bytes(content)["To"] == mailed_to
 
 
 def test_the_quick_check_takes_nothing_the_full_one_refuses():
