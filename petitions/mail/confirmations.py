@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from config import memos
 from config.celery import app, queue
 from petitions.mail.compose import mailbox, templated_email
 from petitions.models import Petition, Signature
@@ -30,11 +31,11 @@ BATCH = 200
 
 
 # A process that has just found a run of send_due_confirmations on its way does not ask the
-# cache again for this long (a viral petition's sign POSTs would each pay a round trip for the
-# answer "yes, queued"). The run waits as long after clearing its cache key before it looks for
-# emails owed, so a signature whose process did not ask is still found by that run.
-QUEUE_CHECK_SECONDS = 0.1
-_run_seen_at = float("-inf")
+# cache again for as long as config.memos.CONFIRMATIONS_QUEUED keeps that (a viral petition's
+# sign POSTs would each pay a round trip for the answer "yes, queued"). The run waits as long
+# after clearing its cache key before it looks for emails owed, so a signature whose process
+# did not ask is still found by that run.
+QUEUED = memos.CONFIRMATIONS_QUEUED
 
 
 def queue_confirmations() -> None:
@@ -43,17 +44,15 @@ def queue_confirmations() -> None:
     signature made meanwhile over one SMTP connection; the others only find the cache key set.
     A broker or cache that is down does not fail the request (config.cache, config.celery):
     the row is saved, and the next run, or requeue_unsent_confirmations, sends its email."""
-    global _run_seen_at
-    now = time.monotonic()
-    if now - _run_seen_at < QUEUE_CHECK_SECONDS:
+    if QUEUED.fresh("run"):
         return
     delay = settings.CONFIRMATION_BATCH_DELAY_MS / 1000
     if cache.add(CONFIRMATIONS_DUE_KEY, True, timeout=60) and not queue(
         send_due_confirmations, countdown=delay
     ):
-        cache.delete(CONFIRMATIONS_DUE_KEY)  # a signature after QUEUE_CHECK_SECONDS tries again
+        cache.delete(CONFIRMATIONS_DUE_KEY)  # a signature a moment later tries again
     if not app.conf.task_always_eager:  # eager: it has run already
-        _run_seen_at = now
+        QUEUED.keep("run")
 
 
 def load_signature(signature_id: int) -> Signature | None:
@@ -81,7 +80,7 @@ def send_due_confirmations(*, in_worker: bool = True) -> int:
     and does not hold up the others; the run is retried for it afterwards."""
     cache.delete(CONFIRMATIONS_DUE_KEY)  # signatures from now on queue another run
     if in_worker:
-        time.sleep(QUEUE_CHECK_SECONDS)  # those made meanwhile may not (see there)
+        time.sleep(QUEUED.seconds)  # those made meanwhile may not (see there)
     petitions: dict[int, Petition] = {}
     sent = failed = unmailable = after = 0
     while True:

@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from django.core import mail
 from django.utils import timezone
 
+from config import memos
 from petitions import tasks
 from petitions.mail import confirmations
 from petitions.models import Signature
@@ -301,14 +302,15 @@ def test_a_process_that_just_found_a_run_queued_does_not_ask_the_cache_again(pet
     from django.core.cache import cache
 
     monkeypatch.setitem(tasks.send_due_confirmations.app.conf, "task_always_eager", False)
-    monkeypatch.setattr(confirmations, "_run_seen_at", float("-inf"))
+    now = [1000.0]
+    monkeypatch.setattr(memos.time, "monotonic", lambda: now[0])
     asked = mock.Mock(wraps=cache.add)
     monkeypatch.setattr(confirmations.cache, "add", asked)
     with mock.patch.object(tasks.send_due_confirmations, "apply_async") as queued:
         confirmations.queue_confirmations()
         confirmations.queue_confirmations()
         assert (asked.call_count, queued.call_count) == (1, 1)
-        confirmations._run_seen_at -= confirmations.QUEUE_CHECK_SECONDS  # time passes
+        now[0] += memos.CONFIRMATIONS_QUEUED.seconds  # time passes
         confirmations.queue_confirmations()
         assert (asked.call_count, queued.call_count) == (2, 1)  # asked; a run is still due
 
@@ -320,7 +322,7 @@ def test_a_process_that_just_found_a_run_queued_does_not_ask_the_cache_again(pet
     )
     assert tasks.send_due_confirmations.run() == 1
     # after clearing the key, before looking
-    assert waited == [(confirmations.QUEUE_CHECK_SECONDS, None)]
+    assert waited == [(memos.CONFIRMATIONS_QUEUED.seconds, None)]
 
 
 def test_a_run_reads_each_petition_once_and_skips_one_deleted_meanwhile(
