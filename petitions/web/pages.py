@@ -12,12 +12,13 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from accounts.roles import verified
 from config import memos
-from config.web import never_cache, public_cache
+from config.web import public_cache
 from petitions.admin.access import staff_role
 from petitions.documents.pdf import paper_sheet_pdf
 from petitions.models import Petition, Presentation

@@ -8,10 +8,11 @@ from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config import web
-from config.web import never_cache, refuse_cross_site
+from config.web import refuse_cross_site
 from petitions.models import Petition, Signature
 from petitions.services import abuse, signing
 from petitions.tokens import check_token
