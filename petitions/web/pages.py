@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import functools
 import logging
 
 from csp.decorators import csp_replace
@@ -95,13 +94,6 @@ def _page_bytes(key: str, petition: Petition) -> bytes:
 def _rendered_page(petition: Petition) -> bytes:
     context = _page_context(petition, SignatureForm(petition=petition))
     return render_to_string("petitions/detail.html", context).encode()
-
-
-@functools.lru_cache(maxsize=1024)
-def _slug_url(name: str, slug: str) -> str:
-    """Where a sign or confirmation POST sends the browser; worked out once per petition, not
-    for each POST."""
-    return reverse(name, args=[slug])
 
 
 @never_cache

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,12 +18,7 @@ from petitions.models import Petition, Signature
 from petitions.services import abuse, signing
 from petitions.tokens import check_token
 from petitions.web.forms import SignatureForm
-from petitions.web.pages import (
-    _petition_page,
-    _slug_url,
-    get_public_petition,
-    recent_public_petition,
-)
+from petitions.web.pages import _petition_page, get_public_petition, recent_public_petition
 
 # The largest honest sign POST is a few KB: the name (200 characters), town (100) and address
 # (254), each character up to 4 bytes of UTF-8 sent as 12 percent-encoded, and the fields' names.
@@ -77,7 +73,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except signing.PetitionClosed:  # closed between the check above and the write
         return _petition_page(request, petition, status=409)
-    return HttpResponseRedirect(_slug_url("petitions:signed", petition.slug))
+    return HttpResponseRedirect(reverse("petitions:signed", args=[petition.slug]))
 
 
 @never_cache
@@ -136,7 +132,7 @@ def confirm(request: HttpRequest, uuid: UUID, token: str) -> HttpResponse:
         signature, slug = _signature_to_confirm(uuid, token)
         outcome = signing.confirm(signature)
         if outcome in (signing.Confirmation.CONFIRMED, signing.Confirmation.ALREADY_CONFIRMED):
-            return HttpResponseRedirect(_slug_url("petitions:thanks", slug))
+            return HttpResponseRedirect(reverse("petitions:thanks", args=[slug]))
         signature = _signature_from_link(uuid, token)  # all of it, for the page that says why
         return render(
             request,
