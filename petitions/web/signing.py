@@ -54,10 +54,9 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     if unreadable is not None:
         status, message = unreadable
         return _petition_page(request, petition, SignatureForm.refused(petition, message), status)
-    form = SignatureForm.checking(request.POST, petition)
+    form = SignatureForm(request.POST, petition=petition)
     if not form.is_valid():
-        drawn = SignatureForm(request.POST, petition=petition)  # its own fields, to draw
-        return _petition_page(request, petition, drawn, status=400)
+        return _petition_page(request, petition, form, status=400)
     ip = web.client_ip(request)
     verdict = abuse.assess(ip, form.cleaned_data, petition.pk)
     try:
