@@ -8,13 +8,12 @@ from __future__ import annotations
 import enum
 import functools
 import logging
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Field, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from petitions.mail.confirmations import queue_confirmations
@@ -67,75 +66,61 @@ def sign(
     validate_signer_email(email)
     canonical = Signature.canonical_email(email)
     now = timezone.now()
-    row = {
-        "petition_id": petition.pk,
-        "uuid": uuid.uuid4(),
-        "name": name,
-        "email": email,
-        "email_canonical": canonical,
-        "country": country,
-        "city": city,
-        "created_at": now,
-        "consented_at": now,
-        "ip_network": ip_network,
-        "held_reason": held_reason,
-    }
+    signature = Signature(
+        petition=petition,
+        name=name,
+        email=email,
+        email_canonical=canonical,
+        country=country,
+        city=city,
+        created_at=now,
+        consented_at=now,
+        ip_network=ip_network,
+        held_reason=held_reason,
+    )
     emailed = send_email and held_reason != "honeypot"
     if not emailed:
-        row["confirmations_requested"] = 0
-    signature_id = _insert_unless_signed(row)
-    if not emailed:
-        return
-    if signature_id is None:
-        signature_id = _request_another_email(petition, canonical)
-    if signature_id is not None:
+        signature.confirmations_requested = 0
+    inserted = _insert_unless_signed(signature)
+    if emailed and (inserted or _request_another_email(petition, canonical)):
         transaction.on_commit(queue_confirmations)
 
 
-def _insert_unless_signed(row: dict) -> int | None:
-    """Insert the row (column values by attribute name; a field not given takes its default, as
-    Signature(**row) would) and return its id, or None if the address has signed this petition:
-    one statement (INSERT … ON CONFLICT DO NOTHING RETURNING), with no transaction or savepoint
-    around it, and no model instance built, because this runs for every signature of a viral
-    petition."""
-    sql, fields, as_they_are = _insert_statement(connection.vendor)
-    values = []
-    for field, attname in fields:
-        value = row[attname] if attname in row else field.get_default()
-        if value is not None and type(value) not in as_they_are:
-            value = field.get_db_prep_save(value, connection)
-        values.append(value)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        found = cursor.fetchone()
-    return found[0] if found else None
+def _insert_unless_signed(signature: Signature) -> bool:
+    """Insert the signature unless its address has signed the petition; whether it was inserted.
 
-
-@functools.cache
-def _insert_statement(vendor: str) -> tuple[str, list[tuple[Field, str]], tuple[type, ...]]:
-    """The INSERT for a signature, its fields with their attribute names, and the types of value
-    that this database's driver takes as they are (Django's preparing would give them back
-    unchanged: text and numbers, and on PostgreSQL aware datetimes and uuids): worked out once."""
-    fields = [f for f in Signature._meta.concrete_fields if not f.primary_key]
+    One INSERT … ON CONFLICT (petition, canonical address) DO NOTHING RETURNING id, with no
+    transaction or savepoint around it: the unique constraint decides a race between two
+    requests for one address, and the one that gets no row back has signed already. Its values
+    are prepared as Model.save() prepares them. (bulk_create(ignore_conflicts=True) does not say
+    whether it inserted the row, opens a transaction around it, and on SQLite is INSERT OR
+    IGNORE, which would pass over any other constraint the row broke too.)"""
+    fields = [field for field in Signature._meta.concrete_fields if not field.primary_key]
     q = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {q(Signature._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 - model names
+        f"INSERT INTO {q(Signature._meta.db_table)} "  # noqa: S608 - model names
+        f"({', '.join(q(field.column) for field in fields)}) "
         f"VALUES ({', '.join(['%s'] * len(fields))}) "
         f"ON CONFLICT ({q('petition_id')}, {q('email_canonical')}) DO NOTHING RETURNING {q('id')}"
     )
-    as_they_are = (str, int, datetime, uuid.UUID) if vendor == "postgresql" else (str, int)
-    return sql, [(f, f.attname) for f in fields], as_they_are
+    values = [
+        field.get_db_prep_save(field.pre_save(signature, add=True), connection) for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return cursor.fetchone() is not None
 
 
-def _request_another_email(petition: Petition, canonical: str) -> int | None:
-    existing = Signature.objects.filter(petition=petition, email_canonical=canonical)
-    asked = existing.filter(
+def _request_another_email(petition: Petition, canonical: str) -> bool:
+    """Ask for one more email to an address that has signed, up to CONFIRMATION_EMAILS_MAX,
+    unless its signature was withdrawn or invalidated; whether one was asked for."""
+    asked = Signature.objects.filter(
+        petition=petition,
+        email_canonical=canonical,
         status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED],
         confirmations_requested__lt=settings.CONFIRMATION_EMAILS_MAX,
     ).update(confirmations_requested=F("confirmations_requested") + 1)
-    if not asked:
-        return None
-    return existing.values_list("pk", flat=True).first()
+    return bool(asked)
 
 
 def confirm(signature: Signature) -> Confirmation:
