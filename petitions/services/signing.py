@@ -6,14 +6,12 @@ to signatures are in petitions/services/moderation.py."""
 from __future__ import annotations
 
 import enum
-import functools
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q
 from django.utils import timezone
 
 from petitions.mail.confirmations import queue_confirmations
@@ -127,17 +125,27 @@ def confirm(signature: Signature) -> Confirmation:
     """Confirm a pending signature and count it, exactly once however often it is called, and
     never after signing has closed: present_petition() holds the counting lock exclusively while
     it closes signing, so the petition's status seen here under the shared lock is the one that
-    holds. One conditional update does it all (only signature.pk and petition_id are read);
-    only when it changes nothing do we ask why."""
+    holds. Only signature.pk and petition_id are read.
+
+    1. One conditional update: pending, and its petition accepting signatures now. Only the
+       request whose update changed the row goes on; the others ask why, after the transaction.
+    2. Read the row's country and hold (ours: the update locked it until the commit), and count
+       it with a tally unless it is held.
+
+    The petition's condition is EXISTS (…), not petition_id IN (…): with petition_id = … beside
+    id = …, PostgreSQL may choose the (petition, status) index over the primary key, and then
+    each confirmation reads every pending signature of a viral petition."""
     with transaction.atomic():
         counting.lock(signature.petition_id)
         now = timezone.now()
-        sql, params = _confirm_statement(connection.vendor)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params(signature.pk, signature.petition_id, now))
-            confirmed = cursor.fetchone()
-        if confirmed is not None:
-            country, held_reason = confirmed
+        accepting = Petition.objects.filter(pk=signature.petition_id).accepting_signatures(now)
+        changed = Signature.objects.filter(
+            Exists(accepting), pk=signature.pk, status=Signature.Status.PENDING
+        ).update(status=Signature.Status.CONFIRMED, verified_at=now)
+        if changed:
+            country, held_reason = Signature.objects.values_list("country", "held_reason").get(
+                pk=signature.pk
+            )
             if not held_reason:  # a held signature counts when staff release it
                 counting.add(signature.petition_id, [(country, now, 1)])
             return Confirmation.CONFIRMED
@@ -147,55 +155,6 @@ def confirm(signature: Signature) -> Confirmation:
     if current != Signature.Status.PENDING:
         return Confirmation.NOT_COUNTED
     return Confirmation.PETITION_CLOSED
-
-
-@functools.cache
-def _confirm_statement(vendor: str) -> tuple[str, Callable[[int, int, datetime], list]]:
-    """The UPDATE that confirms a pending signature while its petition takes signatures and
-    returns its country and hold, with a function giving its parameters for (signature id,
-    petition id, now): worked out once, because the ORM takes longer to build such a statement
-    than the database takes to run it. The petition's condition is accepting_signatures()
-    itself, compiled for a marker petition and moment whose places each call fills in.
-
-    The condition is EXISTS (…), not petition_id IN (…): with petition_id = … beside id = …,
-    PostgreSQL may choose the (petition, status) index over the primary key, and then each
-    confirmation reads every pending signature of a viral petition."""
-    mark_petition, mark_moment = -1, datetime(2000, 1, 1, tzinfo=UTC)
-    accepting = (
-        Petition.objects.filter(pk=mark_petition)
-        .accepting_signatures(mark_moment)
-        .order_by()  # the default ordering would join the campaign
-        .values("pk")
-    )
-    condition, condition_params = accepting.query.sql_with_params()
-    as_moment = connection.ops.adapt_datetimefield_value
-    petition_place, moment_place = object(), object()
-    places = [
-        petition_place if p == mark_petition else moment_place if p == as_moment(mark_moment) else p
-        for p in condition_params
-    ]
-    q = connection.ops.quote_name
-    status = q("status")
-    sql = (
-        f"UPDATE {q(Signature._meta.db_table)} SET {status} = %s, {q('verified_at')} = %s "  # noqa: S608 - model names
-        f"WHERE {q('id')} = %s AND {status} = %s AND EXISTS ({condition}) "
-        f"RETURNING {q('country')}, {q('held_reason')}"
-    )
-
-    def params(signature_id: int, petition_id: int, now: datetime) -> list:
-        moment = as_moment(now)
-        return [
-            Signature.Status.CONFIRMED.value,
-            moment,
-            signature_id,
-            Signature.Status.PENDING.value,
-            *(
-                petition_id if p is petition_place else moment if p is moment_place else p
-                for p in places
-            ),
-        ]
-
-    return sql, params
 
 
 def recount(petition: Petition) -> tuple[int, int]:
