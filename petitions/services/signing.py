@@ -6,15 +6,12 @@ to signatures are in petitions/services/moderation.py."""
 from __future__ import annotations
 
 import enum
-import functools
 import logging
-import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Field, Q
+from django.db.models import Exists, F, Q
 from django.utils import timezone
 
 from petitions.mail.confirmations import queue_confirmations
@@ -67,92 +64,88 @@ def sign(
     validate_signer_email(email)
     canonical = Signature.canonical_email(email)
     now = timezone.now()
-    row = {
-        "petition_id": petition.pk,
-        "uuid": uuid.uuid4(),
-        "name": name,
-        "email": email,
-        "email_canonical": canonical,
-        "country": country,
-        "city": city,
-        "created_at": now,
-        "consented_at": now,
-        "ip_network": ip_network,
-        "held_reason": held_reason,
-    }
+    signature = Signature(
+        petition=petition,
+        name=name,
+        email=email,
+        email_canonical=canonical,
+        country=country,
+        city=city,
+        created_at=now,
+        consented_at=now,
+        ip_network=ip_network,
+        held_reason=held_reason,
+    )
     emailed = send_email and held_reason != "honeypot"
     if not emailed:
-        row["confirmations_requested"] = 0
-    signature_id = _insert_unless_signed(row)
-    if not emailed:
-        return
-    if signature_id is None:
-        signature_id = _request_another_email(petition, canonical)
-    if signature_id is not None:
+        signature.confirmations_requested = 0
+    inserted = _insert_unless_signed(signature)
+    if emailed and (inserted or _request_another_email(petition, canonical)):
         transaction.on_commit(queue_confirmations)
 
 
-def _insert_unless_signed(row: dict) -> int | None:
-    """Insert the row (column values by attribute name; a field not given takes its default, as
-    Signature(**row) would) and return its id, or None if the address has signed this petition:
-    one statement (INSERT … ON CONFLICT DO NOTHING RETURNING), with no transaction or savepoint
-    around it, and no model instance built, because this runs for every signature of a viral
-    petition."""
-    sql, fields, as_they_are = _insert_statement(connection.vendor)
-    values = []
-    for field, attname in fields:
-        value = row[attname] if attname in row else field.get_default()
-        if value is not None and type(value) not in as_they_are:
-            value = field.get_db_prep_save(value, connection)
-        values.append(value)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        found = cursor.fetchone()
-    return found[0] if found else None
+def _insert_unless_signed(signature: Signature) -> bool:
+    """Insert the signature unless its address has signed the petition; whether it was inserted.
 
-
-@functools.cache
-def _insert_statement(vendor: str) -> tuple[str, list[tuple[Field, str]], tuple[type, ...]]:
-    """The INSERT for a signature, its fields with their attribute names, and the types of value
-    that this database's driver takes as they are (Django's preparing would give them back
-    unchanged: text and numbers, and on PostgreSQL aware datetimes and uuids): worked out once."""
-    fields = [f for f in Signature._meta.concrete_fields if not f.primary_key]
+    One INSERT … ON CONFLICT (petition, canonical address) DO NOTHING RETURNING id, with no
+    transaction or savepoint around it: the unique constraint decides a race between two
+    requests for one address, and the one that gets no row back has signed already. Its values
+    are prepared as Model.save() prepares them. (bulk_create(ignore_conflicts=True) does not say
+    whether it inserted the row, opens a transaction around it, and on SQLite is INSERT OR
+    IGNORE, which would pass over any other constraint the row broke too.)"""
+    fields = [field for field in Signature._meta.concrete_fields if not field.primary_key]
     q = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {q(Signature._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 - model names
+        f"INSERT INTO {q(Signature._meta.db_table)} "  # noqa: S608 - model names
+        f"({', '.join(q(field.column) for field in fields)}) "
         f"VALUES ({', '.join(['%s'] * len(fields))}) "
         f"ON CONFLICT ({q('petition_id')}, {q('email_canonical')}) DO NOTHING RETURNING {q('id')}"
     )
-    as_they_are = (str, int, datetime, uuid.UUID) if vendor == "postgresql" else (str, int)
-    return sql, [(f, f.attname) for f in fields], as_they_are
+    values = [
+        field.get_db_prep_save(field.pre_save(signature, add=True), connection) for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return cursor.fetchone() is not None
 
 
-def _request_another_email(petition: Petition, canonical: str) -> int | None:
-    existing = Signature.objects.filter(petition=petition, email_canonical=canonical)
-    asked = existing.filter(
+def _request_another_email(petition: Petition, canonical: str) -> bool:
+    """Ask for one more email to an address that has signed, up to CONFIRMATION_EMAILS_MAX,
+    unless its signature was withdrawn or invalidated; whether one was asked for."""
+    asked = Signature.objects.filter(
+        petition=petition,
+        email_canonical=canonical,
         status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED],
         confirmations_requested__lt=settings.CONFIRMATION_EMAILS_MAX,
     ).update(confirmations_requested=F("confirmations_requested") + 1)
-    if not asked:
-        return None
-    return existing.values_list("pk", flat=True).first()
+    return bool(asked)
 
 
 def confirm(signature: Signature) -> Confirmation:
     """Confirm a pending signature and count it, exactly once however often it is called, and
     never after signing has closed: present_petition() holds the counting lock exclusively while
     it closes signing, so the petition's status seen here under the shared lock is the one that
-    holds. One conditional update does it all (only signature.pk and petition_id are read);
-    only when it changes nothing do we ask why."""
+    holds. Only signature.pk and petition_id are read.
+
+    1. One conditional update: pending, and its petition accepting signatures now. Only the
+       request whose update changed the row goes on; the others ask why, after the transaction.
+    2. Read the row's country and hold (ours: the update locked it until the commit), and count
+       it with a tally unless it is held.
+
+    The petition's condition is EXISTS (…), not petition_id IN (…): with petition_id = … beside
+    id = …, PostgreSQL may choose the (petition, status) index over the primary key, and then
+    each confirmation reads every pending signature of a viral petition."""
     with transaction.atomic():
         counting.lock(signature.petition_id)
         now = timezone.now()
-        sql, params = _confirm_statement(connection.vendor)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params(signature.pk, signature.petition_id, now))
-            confirmed = cursor.fetchone()
-        if confirmed is not None:
-            country, held_reason = confirmed
+        accepting = Petition.objects.filter(pk=signature.petition_id).accepting_signatures(now)
+        changed = Signature.objects.filter(
+            Exists(accepting), pk=signature.pk, status=Signature.Status.PENDING
+        ).update(status=Signature.Status.CONFIRMED, verified_at=now)
+        if changed:
+            country, held_reason = Signature.objects.values_list("country", "held_reason").get(
+                pk=signature.pk
+            )
             if not held_reason:  # a held signature counts when staff release it
                 counting.add(signature.petition_id, [(country, now, 1)])
             return Confirmation.CONFIRMED
@@ -162,55 +155,6 @@ def confirm(signature: Signature) -> Confirmation:
     if current != Signature.Status.PENDING:
         return Confirmation.NOT_COUNTED
     return Confirmation.PETITION_CLOSED
-
-
-@functools.cache
-def _confirm_statement(vendor: str) -> tuple[str, Callable[[int, int, datetime], list]]:
-    """The UPDATE that confirms a pending signature while its petition takes signatures and
-    returns its country and hold, with a function giving its parameters for (signature id,
-    petition id, now): worked out once, because the ORM takes longer to build such a statement
-    than the database takes to run it. The petition's condition is accepting_signatures()
-    itself, compiled for a marker petition and moment whose places each call fills in.
-
-    The condition is EXISTS (…), not petition_id IN (…): with petition_id = … beside id = …,
-    PostgreSQL may choose the (petition, status) index over the primary key, and then each
-    confirmation reads every pending signature of a viral petition."""
-    mark_petition, mark_moment = -1, datetime(2000, 1, 1, tzinfo=UTC)
-    accepting = (
-        Petition.objects.filter(pk=mark_petition)
-        .accepting_signatures(mark_moment)
-        .order_by()  # the default ordering would join the campaign
-        .values("pk")
-    )
-    condition, condition_params = accepting.query.sql_with_params()
-    as_moment = connection.ops.adapt_datetimefield_value
-    petition_place, moment_place = object(), object()
-    places = [
-        petition_place if p == mark_petition else moment_place if p == as_moment(mark_moment) else p
-        for p in condition_params
-    ]
-    q = connection.ops.quote_name
-    status = q("status")
-    sql = (
-        f"UPDATE {q(Signature._meta.db_table)} SET {status} = %s, {q('verified_at')} = %s "  # noqa: S608 - model names
-        f"WHERE {q('id')} = %s AND {status} = %s AND EXISTS ({condition}) "
-        f"RETURNING {q('country')}, {q('held_reason')}"
-    )
-
-    def params(signature_id: int, petition_id: int, now: datetime) -> list:
-        moment = as_moment(now)
-        return [
-            Signature.Status.CONFIRMED.value,
-            moment,
-            signature_id,
-            Signature.Status.PENDING.value,
-            *(
-                petition_id if p is petition_place else moment if p is moment_place else p
-                for p in places
-            ),
-        ]
-
-    return sql, params
 
 
 def recount(petition: Petition) -> tuple[int, int]:

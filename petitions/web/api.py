@@ -12,10 +12,11 @@ from pathlib import Path
 from django.db.models import Prefetch
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from config.web import PUBLIC_CACHE_CONTROL
+from config.web import PUBLIC_CACHE
 from petitions.models import Petition, Presentation
 from petitions.web import charts
 from petitions.web.pages import get_public_petition, last_presentation, recent_public_petition
@@ -45,7 +46,7 @@ def public_json(data: dict, status: int = 200) -> JsonResponse:
     serving a stale copy while they fetch a fresh one."""
     response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
     response["Access-Control-Allow-Origin"] = "*"
-    response["Cache-Control"] = PUBLIC_CACHE_CONTROL
+    patch_cache_control(response, **PUBLIC_CACHE)
     return response
 
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import copy
-import functools
 import unicodedata
 
 from crispy_forms.helper import FormHelper
@@ -79,19 +77,29 @@ class SignatureForm(forms.Form):
     def __init__(self, *args, petition: Petition, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.petition = petition
-        _ask_consent(self.fields, petition.campaign.organisation.name)
-
-    @classmethod
-    def checking(cls, data, petition: Petition) -> SignatureForm:
-        """A form that checks a sign POST and is never drawn. Its fields are the same for every
-        POST to the petition, so they are shared instead of deep-copied for each one, as a form
-        does (a drawn form must have its own: crispy-forms changes their widgets' classes)."""
-        form = cls.__new__(cls)
-        form.base_fields = {}  # nothing for BaseForm.__init__ to copy
-        forms.Form.__init__(form, data, label_suffix="")  # not drawn: no translated colon
-        form.petition = petition
-        form.fields = _shared_fields(petition.campaign.organisation.name)
-        return form
+        self.fields["consent"].label = (
+            f"I agree that {petition.campaign.organisation.name} keeps my name, town and country "
+            "to present this petition, which lists them, to its recipient, and uses my email "
+            "address only to confirm my signature and to tell me what happens with the petition"
+        )
+        self.fields["consent"].error_messages["required"] = (
+            "Please agree to how your details are used, or your signature can't be recorded."
+        )
+        self.helper = FormHelper()
+        self.helper.form_action = reverse("petitions:sign", args=[petition.slug])
+        self.helper.form_id = "sign-form"
+        self.helper.layout = Layout(
+            "name",
+            "email",
+            "country",
+            "city",
+            "consent",
+            Div("website", css_class="visually-hidden", aria_hidden="true"),
+        )
+        self.helper.add_input(Submit("sign", "Sign this petition", css_class="btn-lg w-100"))
+        # No CSRF token: the form is on a page cached for everyone, and the sign view is
+        # protected by the browser's own Sec-Fetch-Site and Origin headers (web/signing.py).
+        self.helper.disable_csrf = True
 
     @classmethod
     def refused(cls, petition: Petition, message: str) -> SignatureForm:
@@ -101,27 +109,6 @@ class SignatureForm(forms.Form):
         form.add_error(None, message)
         return form
 
-    @functools.cached_property
-    def helper(self) -> FormHelper:
-        """How crispy-forms lays the form out; built only when the form is drawn, not for each
-        sign POST that is valid (most of them, and a viral petition takes hundreds a second)."""
-        helper = FormHelper()
-        helper.form_action = reverse("petitions:sign", args=[self.petition.slug])
-        helper.form_id = "sign-form"
-        helper.layout = Layout(
-            "name",
-            "email",
-            "country",
-            "city",
-            "consent",
-            Div("website", css_class="visually-hidden", aria_hidden="true"),
-        )
-        helper.add_input(Submit("sign", "Sign this petition", css_class="btn-lg w-100"))
-        # No CSRF token: the form is on a page cached for everyone, and the sign view is
-        # protected by the browser's own Sec-Fetch-Site and Origin headers (web/signing.py).
-        helper.disable_csrf = True
-        return helper
-
     def clean_name(self) -> str:
         name = clean_text(self.cleaned_data["name"], "Your name", self.fields["name"].max_length)
         if not any(ch.isalpha() for ch in name):
@@ -130,22 +117,3 @@ class SignatureForm(forms.Form):
 
     def clean_city(self) -> str:
         return clean_text(self.cleaned_data["city"], "Town or city", self.fields["city"].max_length)
-
-
-def _ask_consent(fields: dict, organisation: str) -> None:
-    fields["consent"].label = (
-        f"I agree that {organisation} keeps my name, town and country to present this "
-        "petition, which lists them, to its recipient, and uses my email address only to "
-        "confirm my signature and to tell me what happens with the petition"
-    )
-    fields["consent"].error_messages["required"] = (
-        "Please agree to how your details are used, or your signature can't be recorded."
-    )
-
-
-@functools.lru_cache(maxsize=64)
-def _shared_fields(organisation: str) -> dict:
-    """The fields of the forms that only check sign POSTs, one set per organisation's name."""
-    fields = copy.deepcopy(SignatureForm.base_fields)
-    _ask_consent(fields, organisation)
-    return fields

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import functools
 import logging
 
 from csp.decorators import csp_replace
@@ -12,12 +11,13 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from accounts.roles import verified
 from config import memos
-from config.web import never_cache, public_cache
+from config.web import public_cache
 from petitions.admin.access import staff_role
 from petitions.documents.pdf import paper_sheet_pdf
 from petitions.models import Petition, Presentation
@@ -94,13 +94,6 @@ def _page_bytes(key: str, petition: Petition) -> bytes:
 def _rendered_page(petition: Petition) -> bytes:
     context = _page_context(petition, SignatureForm(petition=petition))
     return render_to_string("petitions/detail.html", context).encode()
-
-
-@functools.lru_cache(maxsize=1024)
-def _slug_url(name: str, slug: str) -> str:
-    """Where a sign or confirmation POST sends the browser; worked out once per petition, not
-    for each POST."""
-    return reverse(name, args=[slug])
 
 
 @never_cache

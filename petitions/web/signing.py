@@ -1,27 +1,21 @@
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from uuid import UUID
 
 from django.conf import settings
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config import web
-from config.web import never_cache, refuse_cross_site
-from petitions.models import Petition, Signature
+from config.web import refuse_cross_site
+from petitions.models import Signature
 from petitions.services import abuse, signing
 from petitions.tokens import check_token
 from petitions.web.forms import SignatureForm
-from petitions.web.pages import (
-    _petition_page,
-    _slug_url,
-    get_public_petition,
-    recent_public_petition,
-)
+from petitions.web.pages import _petition_page, get_public_petition, recent_public_petition
 
 # The largest honest sign POST is a few KB: the name (200 characters), town (100) and address
 # (254), each character up to 4 bytes of UTF-8 sent as 12 percent-encoded, and the fields' names.
@@ -57,10 +51,9 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     if unreadable is not None:
         status, message = unreadable
         return _petition_page(request, petition, SignatureForm.refused(petition, message), status)
-    form = SignatureForm.checking(request.POST, petition)
+    form = SignatureForm(request.POST, petition=petition)
     if not form.is_valid():
-        drawn = SignatureForm(request.POST, petition=petition)  # its own fields, to draw
-        return _petition_page(request, petition, drawn, status=400)
+        return _petition_page(request, petition, form, status=400)
     ip = web.client_ip(request)
     verdict = abuse.assess(ip, form.cleaned_data, petition.pk)
     try:
@@ -76,7 +69,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except signing.PetitionClosed:  # closed between the check above and the write
         return _petition_page(request, petition, status=409)
-    return HttpResponseRedirect(_slug_url("petitions:signed", petition.slug))
+    return HttpResponseRedirect(reverse("petitions:signed", args=[petition.slug]))
 
 
 @never_cache
@@ -100,31 +93,14 @@ def _signature_from_link(uuid: UUID, token: str) -> Signature:
     return signature
 
 
-def _signature_to_confirm(uuid: UUID, token: str) -> tuple[Signature, str]:
-    """The signature of a confirmation link with only what confirming needs (its id and its
-    petition's), and the petition's slug, in one statement built once: a viral petition's
-    confirmations would each pay for the ORM building a query and three model instances
-    otherwise."""
+def _signature_to_confirm(uuid: UUID, token: str) -> Signature:
+    """The signature of a confirmation link with only what confirming needs: its id, and its
+    petition's id and slug (the whole rows are read only for the page that explains a refusal)."""
     _check_link(uuid, token)
-    sql, as_uuid = _to_confirm_statement()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [as_uuid(uuid, connection)])
-        found = cursor.fetchone()
-    if found is None:
-        raise Http404("This confirmation link is not valid.")
-    signature_id, petition_id, slug = found
-    return Signature(pk=signature_id, petition_id=petition_id, uuid=uuid), slug
-
-
-@functools.cache
-def _to_confirm_statement() -> tuple[str, Callable]:
-    q = connection.ops.quote_name
-    signature, petition = q(Signature._meta.db_table), q(Petition._meta.db_table)
-    sql = (
-        f"SELECT s.{q('id')}, s.{q('petition_id')}, p.{q('slug')} FROM {signature} s "  # noqa: S608 - model names
-        f"JOIN {petition} p ON p.{q('id')} = s.{q('petition_id')} WHERE s.{q('uuid')} = %s"
-    )
-    return sql, Signature._meta.get_field("uuid").get_db_prep_value
+    try:
+        return Signature.objects.select_related("petition").only("petition__slug").get(uuid=uuid)
+    except Signature.DoesNotExist:
+        raise Http404("This confirmation link is not valid.") from None
 
 
 @never_cache
@@ -132,10 +108,10 @@ def _to_confirm_statement() -> tuple[str, Callable]:
 def confirm(request: HttpRequest, uuid: UUID, token: str) -> HttpResponse:
     """GET shows a button and changes nothing (mail scanners follow links); POST confirms."""
     if request.method == "POST":
-        signature, slug = _signature_to_confirm(uuid, token)
+        signature = _signature_to_confirm(uuid, token)
         outcome = signing.confirm(signature)
         if outcome in (signing.Confirmation.CONFIRMED, signing.Confirmation.ALREADY_CONFIRMED):
-            return HttpResponseRedirect(_slug_url("petitions:thanks", slug))
+            return HttpResponseRedirect(reverse("petitions:thanks", args=[signature.petition.slug]))
         signature = _signature_from_link(uuid, token)  # all of it, for the page that says why
         return render(
             request,

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import threading
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
+import time_machine
+from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -152,6 +154,52 @@ def test_a_signature_counts_only_between_the_petitions_opening_and_closing_times
     assert count(petition) == (1 if counted else 0)
     pending.refresh_from_db()
     assert pending.status == (Signature.Status.CONFIRMED if counted else Signature.Status.PENDING)
+
+
+@pytest.mark.parametrize(
+    ("opens", "closes", "counted"), [(True, False, True), (False, True, False)]
+)
+def test_a_confirmation_at_the_very_moment_the_petition_opens_counts_and_as_it_closes_does_not(
+    client, pending, petition, opens, closes, counted
+):
+    """At a moment as round as 2000-01-01 00:00 UTC too: each confirmation's own moment and
+    petition are what its petition's opening and closing times are compared with."""
+    moment = datetime(2000, 1, 1, tzinfo=UTC)
+    petition.opens_at = moment if opens else None
+    petition.closes_at = moment if closes else None
+    petition.save()
+
+    with time_machine.travel(moment, tick=False):
+        response = client.post(confirm_url(pending))
+
+    assert response.status_code == (302 if counted else 409)
+    assert count(petition) == (1 if counted else 0)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions")
+@pytest.mark.django_db(transaction=True)
+def test_the_same_link_pressed_by_several_requests_at_once_counts_once(petition):
+    pending = make_signature(petition)
+    barrier = threading.Barrier(4)
+    statuses = []
+
+    def press() -> None:
+        try:
+            barrier.wait()
+            statuses.append(Client().post(confirm_url(pending)).status_code)
+        finally:
+            connections.close_all()
+
+    pressing = [threading.Thread(target=press) for _ in range(4)]
+    for thread in pressing:
+        thread.start()
+    for thread in pressing:
+        thread.join()
+
+    assert statuses == [302] * 4
+    assert count(petition) == 1
+    pending.refresh_from_db()
+    assert pending.status == Signature.Status.CONFIRMED
 
 
 @pytest.mark.parametrize("status", [Signature.Status.INVALIDATED, Signature.Status.WITHDRAWN])

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -67,6 +69,43 @@ def test_duplicate_email_does_not_count_twice(client, petition):
 
     assert Signature.objects.count() == 1
     assert Signature.objects.get().name == "Kim Min-ji"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions")
+@pytest.mark.django_db(transaction=True)
+def test_one_address_signing_from_several_requests_at_once_makes_one_signature(petition, settings):
+    """The unique (petition, address) constraint decides the race: one request inserts the
+    row, each of the others finds it there and asks for one more email, up to the cap."""
+    settings.SIGNING_RATE_LIMITS = False
+    settings.CONFIRMATION_EMAILS_MAX = 3
+    spellings = [
+        "min-ji@example.org",
+        "MIN-JI@example.org",
+        "Min-Ji@Example.ORG ",
+        "min-ji@EXAMPLE.org",
+    ]
+    barrier = threading.Barrier(len(spellings))
+    statuses = []
+
+    def sign(email: str) -> None:
+        try:
+            barrier.wait()
+            statuses.append(
+                post_form(Client(), sign_url(petition), {**SIGN_DATA, "email": email}).status_code
+            )
+        finally:
+            connections.close_all()
+
+    signing = [threading.Thread(target=sign, args=[email]) for email in spellings]
+    for thread in signing:
+        thread.start()
+    for thread in signing:
+        thread.join()
+
+    assert statuses == [302] * len(spellings)
+    signature = Signature.objects.get()
+    assert signature.email_canonical == "min-ji@example.org"
+    assert signature.confirmations_requested == 3
 
 
 def test_signing_again_while_pending_resends_the_confirmation_a_few_times_only(
