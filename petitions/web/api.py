@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from config.web import PUBLIC_CACHE
 from petitions.models import Petition, Presentation
 from petitions.web import charts
-from petitions.web.pages import get_public_petition, last_presentation
+from petitions.web.pages import get_public_petition, last_presentation, recent_public_petition
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -103,11 +103,15 @@ def detail_json(request: HttpRequest, slug: str) -> JsonResponse:
 
 @public_api
 def count_json(request: HttpRequest, slug: str) -> JsonResponse:
-    """The count alone, small enough for every open petition page to poll, read afresh: a
-    supporter who has just confirmed and goes back to the page is shown their signature counted
-    (a memo's copy could be older than their confirmation). A cache in front may keep it for a
-    few seconds (public_json's headers)."""
-    petition = get_public_petition(slug)
+    """The count alone, small enough for every open petition page to poll: the petition as this
+    process read it lately (config.memos.PETITIONS), except when the browser asks past its
+    caches (`Cache-Control: no-cache`, as live-count.js does for a page restored from the
+    browser's cache): then read afresh, so that a supporter who has just confirmed and goes
+    back to the page is shown their signature counted."""
+    if "no-cache" in request.headers.get("Cache-Control", ""):
+        petition = get_public_petition(slug)
+    else:
+        petition = recent_public_petition(slug)
     return public_json(
         {
             "slug": petition.slug,

@@ -112,3 +112,17 @@ def test_an_unknown_parameter_is_refused_not_ignored(client, several):
 
     assert response.status_code == 400
     assert "stauts" in response.json()["error"]
+
+
+def test_a_poll_is_answered_from_the_memo_but_a_page_restored_from_cache_gets_the_count_now(
+    client, petition
+):
+    """live-count.js asks past every cache (no-cache) when the browser showed a kept copy of the
+    page: a supporter who has just confirmed must see their signature counted."""
+    url = reverse("petitions:count_json", args=[petition.slug])
+    assert client.get(url).json()["signature_count"] == 0
+    Petition.objects.filter(pk=petition.pk).update(signature_count=1)  # a confirmation folded
+
+    assert client.get(url).json()["signature_count"] == 0  # this process's memo, for a second
+    fresh = client.get(url, headers={"Cache-Control": "no-cache"})
+    assert fresh.json()["signature_count"] == 1
