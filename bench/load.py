@@ -499,7 +499,7 @@ def main() -> int:
             )
         elif run.name == "sign POST":
             note = (f"{sign_rate:,.0f} signatures/s, {run.rate / bare:.0%} of the bare view "
-                    "(targets 500/s, 50%)")  # fmt: skip
+                    "(targets 500/s, 65%)")  # fmt: skip
         elif run.name == "confirm POST":
             note = f"{confirm_rate:,.0f} new confirmations/s"
         elif run.name == "petition page GET":
