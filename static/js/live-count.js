@@ -1,6 +1,28 @@
 // Keeps a petition's count and progress bar current while the page is open, by polling the
 // small count endpoint named in data-count-url. No reload, no cookies, nothing from other sites.
+//
+// The page and the ordinary polls may be a few seconds old (caches here, in the browser, in a
+// web process). One rule keeps a person from seeing the count go back: a count lower than this
+// tab has already shown for the petition (kept in sessionStorage, gone with the tab) is checked
+// with the server past every cache before it is shown.
 const POLL_SECONDS = 5;
+const SEEN = "safe-passage:count:";
+
+function seen(box) {
+  try {
+    return Number(sessionStorage.getItem(SEEN + box.dataset.countUrl)) || 0;
+  } catch {
+    return 0; // storage turned off: each page on its own
+  }
+}
+
+function remember(box, count) {
+  try {
+    sessionStorage.setItem(SEEN + box.dataset.countUrl, String(count));
+  } catch {
+    // storage turned off or full: nothing to remember
+  }
+}
 
 function show(box, data) {
   const count = box.querySelector(".signature-count");
@@ -13,26 +35,30 @@ function show(box, data) {
   const bar = box.querySelector(".progress-bar");
   bar.style.width = `${data.progress_percent}%`;
   bar.style.minWidth = data.signature_count ? "4px" : "0";
+  remember(box, data.signature_count);
 }
 
 async function refresh(box, cache = "default") {
   if (document.hidden) return; // a background tab waits until it is looked at again
   try {
     const response = await fetch(box.dataset.countUrl, { credentials: "omit", cache });
-    if (response.ok) show(box, await response.json());
+    if (!response.ok) return;
+    const data = await response.json();
+    if (cache !== "reload" && data.signature_count < seen(box)) {
+      await refresh(box, "reload"); // an older copy than this tab has shown
+    } else {
+      show(box, data);
+    }
   } catch {
     // offline or the server is busy: keep the last count and try again later
   }
 }
 
-// A page the browser kept (it may be cached for a few seconds, or restored on Back) can show
-// an older count: ask the server for the current one at once.
-const navigation = performance.getEntriesByType("navigation")[0];
-const keptCopy = navigation !== undefined && navigation.transferSize === 0;
-
 for (const box of document.querySelectorAll("[data-count-url]")) {
-  if (keptCopy) refresh(box, "no-cache");
+  const shown = Number(box.dataset.count);
+  if (shown < seen(box)) refresh(box, "reload");
+  else remember(box, shown);
   setInterval(() => refresh(box), POLL_SECONDS * 1000);
   document.addEventListener("visibilitychange", () => refresh(box));
-  window.addEventListener("pageshow", (event) => event.persisted && refresh(box, "no-cache"));
+  window.addEventListener("pageshow", (event) => event.persisted && refresh(box));
 }

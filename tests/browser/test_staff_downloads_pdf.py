@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
+from petitions.documents import fonts
 from petitions.models import Petition, Signature
 from tests.conftest import make_signature
 
@@ -65,6 +66,7 @@ def test_a_superuser_downloads_the_presentation_pdf_from_the_petition_page(
         verified_at=timezone.now() - timedelta(hours=1),
     )
 
+    fonts.static_fonts()  # built before the site serves, as `make serve` does: not in the click
     log_in(page, USERNAME, PASSWORD)
     page.goto(reverse("admin:petitions_petition_change", args=[petition.pk]))
     expect(page.get_by_role("heading", level=2, name=petition.title)).to_be_visible()

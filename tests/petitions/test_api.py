@@ -117,8 +117,9 @@ def test_an_unknown_parameter_is_refused_not_ignored(client, several):
 def test_a_poll_is_answered_from_the_memo_but_a_page_restored_from_cache_gets_the_count_now(
     client, petition
 ):
-    """live-count.js asks past every cache (no-cache) when the browser showed a kept copy of the
-    page: a supporter who has just confirmed must see their signature counted."""
+    """live-count.js asks past every cache (fetch's "reload" sends Cache-Control: no-cache) when
+    it is shown a lower count than its tab has shown: a supporter who has just confirmed must see
+    their signature counted."""
     url = reverse("petitions:count_json", args=[petition.slug])
     assert client.get(url).json()["signature_count"] == 0
     Petition.objects.filter(pk=petition.pk).update(signature_count=1)  # a confirmation folded
