@@ -139,6 +139,35 @@ def broker_down():
         yield back
 
 
+class Broker:
+    """What a worker would find on the broker: each task queued, with its arguments and delay,
+    held until the test lets the worker run them (run())."""
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[str, tuple, float | None]] = []
+
+    def run(self) -> list:
+        """Run every task waiting (in the order queued, delays over), as a worker would; return
+        their results. What they queue in turn waits for the next run()."""
+        waiting, self.waiting = self.waiting, []
+        return [celery_app.tasks[name](*args) for name, args, _ in waiting]  # not eagerly
+
+
+@pytest.fixture
+def broker(monkeypatch) -> Broker:
+    """Tasks are not run as they are queued (eagerly) but wait on the broker, as they do with a
+    real worker, until the test runs them."""
+    held = Broker()
+
+    def publish(task, args=None, kwargs=None, countdown=None, **options):
+        assert not kwargs, "tasks take positional arguments"
+        held.waiting.append((task.name, tuple(args or ()), countdown))
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    monkeypatch.setattr(Task, "apply_async", publish)
+    return held
+
+
 @pytest.fixture
 def organisation(db) -> Organisation:
     return Organisation.objects.create(name="Release International", slug="release")

@@ -6,12 +6,12 @@ import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 from email import policy
-from unittest import mock
 
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 from django.core import mail
+from django.db import connection
 from django.utils import timezone
 
 from config import memos
@@ -143,16 +143,21 @@ def test_an_smtp_failure_gives_the_claim_back_for_a_retry(petition, smtp_server)
     assert smtp_server.recipients == ["refused@example.org"]
 
 
-def test_a_claim_taken_by_another_worker_is_left_alone(petition, monkeypatch):
+def test_a_claim_taken_by_another_worker_is_left_alone(petition):
     signature = make_signature(petition)
-    stale = confirmations.load_signature(signature.pk)
-    # Another worker claims the email between this worker's read and its conditional update.
-    Signature.objects.filter(pk=signature.pk).update(confirmations_sent=1)
-    monkeypatch.setattr(confirmations, "load_signature", lambda pk: stale)
+    raced = []
 
-    assert tasks.send_confirmation.apply(args=[signature.pk]).get() == (
-        "another worker got there first"
-    )
+    def another_worker_claims_after_the_read(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.startswith("SELECT") and not raced:  # this worker has read the signature
+            raced.append(sql)
+            Signature.objects.filter(pk=signature.pk).update(confirmations_sent=1)
+        return result
+
+    with connection.execute_wrapper(another_worker_claims_after_the_read):
+        outcome = tasks.send_confirmation.apply(args=[signature.pk]).get()
+
+    assert raced and outcome == ("another worker got there first")
     assert mail.outbox == []
 
 
@@ -295,34 +300,39 @@ def test_a_mail_server_that_cannot_be_reached_gets_every_claim_given_back(petiti
     assert Signature.objects.owed_email().count() == 3  # none of them lost
 
 
-def test_a_process_that_just_found_a_run_queued_does_not_ask_the_cache_again(petition, monkeypatch):
+def test_a_run_of_emails_serves_the_signatures_made_while_it_was_on_its_way(
+    petition, broker, monkeypatch
+):
     """With a real worker, a viral petition's sign POSTs do not each pay a cache round trip to
-    learn that a run of emails is on its way; the run waits as long before it looks, so that no
-    signature made meanwhile is missed."""
-    from django.core.cache import cache
-
-    monkeypatch.setitem(tasks.send_due_confirmations.app.conf, "task_always_eager", False)
+    learn that a run of emails is on its way (this process remembers queuing one a moment ago);
+    the run waits as long before it looks, so that none of their signatures is missed."""
     now = [1000.0]
     monkeypatch.setattr(memos.time, "monotonic", lambda: now[0])
-    asked = mock.Mock(wraps=cache.add)
-    monkeypatch.setattr(confirmations.cache, "add", asked)
-    with mock.patch.object(tasks.send_due_confirmations, "apply_async") as queued:
-        confirmations.queue_confirmations()
-        confirmations.queue_confirmations()
-        assert (asked.call_count, queued.call_count) == (1, 1)
-        now[0] += memos.CONFIRMATIONS_QUEUED.seconds  # time passes
-        confirmations.queue_confirmations()
-        assert (asked.call_count, queued.call_count) == (2, 1)  # asked; a run is still due
 
-    make_signature(petition, email="late@example.org")
-    waited = []
-    due_key = confirmations.CONFIRMATIONS_DUE_KEY
-    monkeypatch.setattr(
-        confirmations.time, "sleep", lambda s: waited.append((s, cache.get(due_key)))
-    )
-    assert tasks.send_due_confirmations.run() == 1
-    # after clearing the key, before looking
-    assert waited == [(memos.CONFIRMATIONS_QUEUED.seconds, None)]
+    def sign(address: str) -> None:
+        make_signature(petition, email=address)
+        confirmations.queue_confirmations()
+
+    sign("first@example.org")
+    sign("second@example.org")
+    # One run, CONFIRMATION_BATCH_DELAY_MS later.
+    assert broker.waiting == [("petitions.tasks.send_due_confirmations", (), 0.5)]
+
+    def wait(seconds: float) -> None:  # while the run waits before it looks, someone signs
+        sign("meanwhile@example.org")
+        now[0] += seconds
+
+    monkeypatch.setattr(confirmations.time, "sleep", wait)
+    assert broker.run() == [3]
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "first@example.org",
+        "meanwhile@example.org",
+        "second@example.org",
+    ]
+    assert broker.waiting == []  # the signature made meanwhile queued no run of its own
+
+    sign("later@example.org")  # the run has looked: the next signature queues the next run
+    assert [name for name, *_ in broker.waiting] == ["petitions.tasks.send_due_confirmations"]
 
 
 def test_a_run_reads_each_petition_once_and_skips_one_deleted_meanwhile(
