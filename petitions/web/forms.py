@@ -7,6 +7,7 @@ from crispy_forms.layout import Div, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django_countries import countries
 
 from config import memos
@@ -85,10 +86,14 @@ class SignatureForm(forms.Form):
         self.fields["consent"].error_messages["required"] = (
             "Please agree to how your details are used, or your signature can't be recorded."
         )
-        self.helper = FormHelper()
-        self.helper.form_action = reverse("petitions:sign", args=[petition.slug])
-        self.helper.form_id = "sign-form"
-        self.helper.layout = Layout(
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        """How crispy-forms lays the form out: built when the form is shown, not for a POST."""
+        helper = FormHelper()
+        helper.form_action = reverse("petitions:sign", args=[self.petition.slug])
+        helper.form_id = "sign-form"
+        helper.layout = Layout(
             "name",
             "email",
             "country",
@@ -96,10 +101,11 @@ class SignatureForm(forms.Form):
             "consent",
             Div("website", css_class="visually-hidden", aria_hidden="true"),
         )
-        self.helper.add_input(Submit("sign", "Sign this petition", css_class="btn-lg w-100"))
+        helper.add_input(Submit("sign", "Sign this petition", css_class="btn-lg w-100"))
         # No CSRF token: the form is on a page cached for everyone, and the sign view is
         # protected by the browser's own Sec-Fetch-Site and Origin headers (web/signing.py).
-        self.helper.disable_csrf = True
+        helper.disable_csrf = True
+        return helper
 
     @classmethod
     def refused(cls, petition: Petition, message: str) -> SignatureForm:
