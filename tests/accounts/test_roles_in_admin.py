@@ -336,3 +336,42 @@ def test_nobody_edits_the_audit_log(client, world, superuser):
         assert response.status_code == 403
     event.refresh_from_db()
     assert event.action == "our event"
+
+
+def test_an_owner_deletes_a_membership_and_it_is_audited(client, world):
+    client.force_login(world["owner"])
+    membership = Membership.objects.get(user=world["viewer"])
+
+    response = client.post(
+        admin_url("accounts.membership", "delete", membership.pk), {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+    event = AuditEvent.objects.get(action="role changed")
+    assert (event.actor, event.detail) == (
+        world["owner"],
+        {"user": "vera", "before": "viewer", "after": None},
+    )
+
+
+def test_removing_members_in_bulk_audits_each_of_them(client, world):
+    client.force_login(world["owner"])
+    removed = Membership.objects.filter(user__in=[world["viewer"], world["manager"]])
+
+    response = client.post(
+        admin_url("accounts.membership", "changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [str(pk) for pk in removed.values_list("pk", flat=True)],
+            "post": "yes",
+        },
+    )
+
+    assert response.status_code == 302
+    assert not removed.exists()
+    details = AuditEvent.objects.filter(action="role changed").values_list("detail", flat=True)
+    assert sorted(details, key=lambda detail: detail["user"]) == [
+        {"user": world["manager"].username, "before": "manager", "after": None},
+        {"user": "vera", "before": "viewer", "after": None},
+    ]

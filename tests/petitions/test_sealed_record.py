@@ -325,6 +325,42 @@ def test_building_the_document_never_overwrites_the_sealed_counts(confirmed_twic
     assert presentation.sha256 == ""
 
 
+def test_a_build_that_breaks_is_marked_failed_with_its_reason_and_can_be_built_again(
+    confirmed_twice, caplog
+):
+    from django.db import OperationalError, connection
+
+    from petitions import tasks
+
+    Petition.objects.filter(pk=confirmed_twice.pk).update(
+        opens_at=datetime(2025, 2, 1, tzinfo=UTC), closes_at=datetime(2025, 6, 1, tzinfo=UTC)
+    )
+    presentation = presenting.present_petition(  # its document not built yet: no on_commit
+        confirmed_twice,
+        presented_on=date(2025, 6, 20),
+        place="the Chinese Embassy, London",
+        recipient="the Ambassador",
+        presented_by="Olivia Owen",
+    )
+
+    def connection_lost_while_listing(execute, sql, params, many, context):
+        if sql.startswith("SELECT") and Signature._meta.db_table in sql:
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(connection_lost_while_listing):
+        result = tasks.build_presentation.apply(args=[presentation.pk])
+
+    assert isinstance(result.result, OperationalError)  # the task fails, as the worker logs it
+    presentation.refresh_from_db()
+    assert presentation.status == Presentation.Status.FAILED
+    assert presentation.error == "OperationalError: server closed the connection unexpectedly"
+    assert "building the document of presentation" in caplog.text
+    assert tasks.build_presentation.apply(args=[presentation.pk]).get() == "built"
+    presentation.refresh_from_db()
+    assert presentation.status == Presentation.Status.READY and presentation.sha256
+
+
 def test_presenting_seals_the_counted_rows_even_if_the_kept_count_drifted(confirmed_twice):
     Petition.objects.filter(pk=confirmed_twice.pk).update(signature_count=40)
 

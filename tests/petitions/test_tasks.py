@@ -335,6 +335,32 @@ def test_a_run_of_emails_serves_the_signatures_made_while_it_was_on_its_way(
     assert [name for name, *_ in broker.waiting] == ["petitions.tasks.send_due_confirmations"]
 
 
+def test_a_full_batch_hands_the_rest_to_the_next_run_so_other_tasks_get_a_turn(
+    petition, broker, monkeypatch
+):
+    monkeypatch.setattr(confirmations.time, "sleep", lambda seconds: None)  # the run's wait
+    now = timezone.now()
+    Signature.objects.bulk_create(
+        Signature(
+            petition=petition,
+            name=f"Signer {n}",
+            email=f"s{n}@example.org",
+            email_canonical=f"s{n}@example.org",
+            country="KR",
+            created_at=now,
+            consented_at=now,
+        )
+        for n in range(confirmations.BATCH + 1)
+    )
+    confirmations.queue_confirmations()
+
+    assert broker.run() == [confirmations.BATCH]
+    assert [name for name, *_ in broker.waiting] == ["petitions.tasks.send_due_confirmations"]
+    assert broker.run() == [1]
+    assert broker.waiting == []
+    assert len({message.to[0] for message in mail.outbox}) == confirmations.BATCH + 1
+
+
 def test_a_run_reads_each_petition_once_and_skips_one_deleted_meanwhile(
     petition, django_assert_num_queries
 ):
