@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import socket
+import threading
 
 import pytest
 from celery import Celery
+from kombu.exceptions import EncodeError
 
 from config import celery, outages
 from config.celery import queue
@@ -19,20 +22,55 @@ def clock(monkeypatch):
     return now
 
 
-@pytest.fixture
-def unreachable(monkeypatch):
-    """A service function whose task is in a Celery app whose broker is Redis on a port where
-    nothing listens."""
-    app = Celery("unreachable", broker=f"redis://127.0.0.1:{unused_port()}/0", set_as_current=False)
+def _service_in_app(monkeypatch, broker_url: str):
+    """A service function whose task is in a Celery app of its own, sending to broker_url."""
+    app = Celery("elsewhere", broker=broker_url, set_as_current=False)
     app.conf.broker_transport_options = {"socket_connect_timeout": 1}
     app.conf.task_publish_retry_policy = {"max_retries": 0}
-    sent = []
 
     def remember(address: str) -> None:
-        sent.append(address)
+        """Nothing to do: a service to queue."""
 
     monkeypatch.setitem(celery._tasks, remember, app.task(name="tests.remember")(remember))
-    yield remember
+    return app, remember
+
+
+@pytest.fixture
+def unreachable(monkeypatch):
+    """A service whose task's broker is Redis on a port where nothing listens."""
+    app, service = _service_in_app(monkeypatch, f"redis://127.0.0.1:{unused_port()}/0")
+    yield service
+    app.close()
+
+
+@pytest.fixture
+def hanging_up(monkeypatch):
+    """A service whose task's broker takes each connection and closes it at once, and the list
+    of connections it took."""
+    server = socket.create_server(("127.0.0.1", 0))
+    taken = []
+
+    def hang_up() -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:  # closed: the test is over
+                return
+            taken.append(connection.getpeername())
+            connection.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    app, service = _service_in_app(monkeypatch, f"redis://127.0.0.1:{server.getsockname()[1]}/0")
+    yield service, taken
+    app.close()
+    server.close()
+
+
+@pytest.fixture
+def in_memory(monkeypatch):
+    """A service whose task's broker is kombu's in-memory one: always there."""
+    app, service = _service_in_app(monkeypatch, "memory://")
+    yield service
     app.close()
 
 
@@ -74,37 +112,27 @@ def test_the_log_says_the_broker_is_down_once_and_never_with_the_tasks_arguments
     assert "someone" not in caplog.text
 
 
-def test_while_the_broker_is_down_it_is_tried_again_only_every_few_seconds(
-    unreachable, clock, monkeypatch
-):
-    attempts = []
-    task = celery._tasks[unreachable]
-    publish = task.apply_async
-    monkeypatch.setattr(
-        task, "apply_async", lambda *args, **kwargs: attempts.append(1) or publish(*args)
-    )
+def test_while_the_broker_is_down_it_is_tried_again_only_every_few_seconds(hanging_up, clock):
+    service, taken = hanging_up
 
+    assert queue(service, "someone@example.org") is False
+    tried = len(taken)
+    assert tried >= 1
     for _ in range(20):
-        queue(unreachable, "someone@example.org")
-    assert len(attempts) == 1
+        assert queue(service, "someone@example.org") is False
+    assert len(taken) == tried  # not one more connection
 
     clock[0] += outages.RETRY_SECONDS + 1
-    queue(unreachable, "someone@example.org")
-    assert len(attempts) == 2
+    assert queue(service, "someone@example.org") is False
+    assert len(taken) > tried
 
 
-def test_an_error_that_is_not_the_brokers_is_raised(monkeypatch):
-    """A task that cannot be queued for its own sake (say, arguments that cannot be sent) is a
+def test_an_error_that_is_not_the_brokers_is_raised(in_memory):
+    """A task that cannot be queued for its own sake (here, an argument JSON cannot carry) is a
     bug to see, not an outage to ride out."""
-    from petitions.services import counting
-
-    def unserialisable(*args, **kwargs):
-        raise TypeError("Object of type set is not JSON serializable")
-
-    monkeypatch.setattr(celery._tasks[counting.fold], "apply_async", unserialisable)
-
-    with pytest.raises(TypeError):
-        queue(counting.fold, {1})
+    with pytest.raises(EncodeError):
+        queue(in_memory, {"a set"})
+    assert queue(in_memory, "someone@example.org") is True  # the broker was never thought down
 
 
 def test_every_periodic_task_is_one_the_worker_runs(settings):
