@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpRequest
 from django.test import Client
+from django.test.client import BOUNDARY, FakePayload, encode_multipart
 from django.urls import reverse
 
 from petitions.models import Signature
@@ -121,37 +121,60 @@ def test_a_cross_site_post_gets_a_friendly_page(petition):
     assert not Signature.objects.exists()
 
 
-@pytest.fixture
-def bodies_never_parsed(monkeypatch):
-    """Any reading of request.POST (which spools a multipart upload to disk) fails the test."""
+class WatchedBody(FakePayload):
+    """A request body that remembers whether anything read it."""
 
-    def parsed(request):
-        raise AssertionError("the body was parsed")
+    read_from = False
 
-    monkeypatch.setattr(HttpRequest, "_load_post_and_files", parsed)
+    def read(self, *args, **kwargs) -> bytes:
+        self.read_from = True
+        return super().read(*args, **kwargs)
+
+    def readline(self, *args, **kwargs) -> bytes:
+        self.read_from = True
+        return super().readline(*args, **kwargs)
 
 
-def test_a_multipart_post_with_a_file_is_refused_before_it_is_read(
-    client, petition, bodies_never_parsed
-):
+def post_body(client, petition, body: bytes, content_type: str) -> tuple:
+    """POST body to the sign view; (the response, whether the body was read)."""
+    watched = WatchedBody(body)
+    response = client.post(
+        sign_url(petition), body, content_type=content_type, **{"wsgi.input": watched}
+    )
+    return response, watched.read_from
+
+
+def test_a_multipart_post_with_a_file_is_refused_before_it_is_read(client, petition):
     upload = SimpleUploadedFile("big.bin", b"x" * 3 * 1024 * 1024)
+    body = encode_multipart(BOUNDARY, {**SIGN_DATA, "file": upload})
 
-    response = client.post(sign_url(petition), {**SIGN_DATA, "file": upload})
+    response, read = post_body(client, petition, body, f"multipart/form-data; boundary={BOUNDARY}")
 
     assert response.status_code == 415
+    assert not read  # nor spooled to disk
     assert "did not arrive as this form sends them" in response.content.decode()
     assert "nothing has been recorded" in response.content.decode()
     assert not Signature.objects.exists()
 
 
-def test_a_form_encoded_body_beyond_the_limit_is_refused_before_it_is_read(
-    client, petition, bodies_never_parsed
-):
-    response = post_form(client, sign_url(petition), {**SIGN_DATA, "name": "A" * 20_000})
+def test_a_form_encoded_body_beyond_the_limit_is_refused_before_it_is_read(client, petition):
+    body = urlencode({**SIGN_DATA, "name": "A" * 20_000}).encode()
+
+    response, read = post_body(client, petition, body, "application/x-www-form-urlencoded")
 
     assert response.status_code == 413
+    assert not read
     assert "longer than this form takes" in response.content.decode()
     assert not Signature.objects.exists()
+
+
+def test_a_body_within_the_limit_is_read(client, petition):
+    """The watch above sees a read when there is one."""
+    response, read = post_body(
+        client, petition, urlencode(SIGN_DATA).encode(), "application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 302 and read
 
 
 def test_the_largest_honest_signature_is_within_the_limit(client, petition):
