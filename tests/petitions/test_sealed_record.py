@@ -299,19 +299,25 @@ def test_each_presentation_has_its_own_seal(presented, owner, campaign):
 # One snapshot; the counts sealed are never written again -----------------------------------------
 
 
-def test_building_the_document_never_overwrites_the_sealed_counts(confirmed_twice, owner):
-    from petitions import tasks
-
-    Petition.objects.filter(pk=confirmed_twice.pk).update(
+def presented_unbuilt(petition: Petition) -> Presentation:
+    """The petition, open from February to June 2025, presented on 20 June; its document not
+    built yet (present_petition queues that on commit, which a test never reaches)."""
+    Petition.objects.filter(pk=petition.pk).update(
         opens_at=datetime(2025, 2, 1, tzinfo=UTC), closes_at=datetime(2025, 6, 1, tzinfo=UTC)
     )
-    presentation = presenting.present_petition(  # its document not built yet: no on_commit
-        confirmed_twice,
+    return presenting.present_petition(
+        petition,
         presented_on=date(2025, 6, 20),
         place="the Chinese Embassy, London",
         recipient="the Ambassador",
         presented_by="Olivia Owen",
     )
+
+
+def test_building_the_document_never_overwrites_the_sealed_counts(confirmed_twice, owner):
+    from petitions import tasks
+
+    presentation = presented_unbuilt(confirmed_twice)
     # A row counted behind the record's back (a bug, a hand-made UPDATE): the document must not
     # quietly list it and rewrite what was sealed.
     make_signature(confirmed_twice, "sneaked@example.org", status=Signature.Status.CONFIRMED)
@@ -332,16 +338,7 @@ def test_a_build_that_breaks_is_marked_failed_with_its_reason_and_can_be_built_a
 
     from petitions import tasks
 
-    Petition.objects.filter(pk=confirmed_twice.pk).update(
-        opens_at=datetime(2025, 2, 1, tzinfo=UTC), closes_at=datetime(2025, 6, 1, tzinfo=UTC)
-    )
-    presentation = presenting.present_petition(  # its document not built yet: no on_commit
-        confirmed_twice,
-        presented_on=date(2025, 6, 20),
-        place="the Chinese Embassy, London",
-        recipient="the Ambassador",
-        presented_by="Olivia Owen",
-    )
+    presentation = presented_unbuilt(confirmed_twice)
 
     def connection_lost_while_listing(execute, sql, params, many, context):
         if sql.startswith("SELECT") and Signature._meta.db_table in sql:
