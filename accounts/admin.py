@@ -156,11 +156,6 @@ class OrganisationAdmin(OrganisationScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
-    def save_formset(self, request, form, formset, change):
-        if formset.model is Membership:
-            _audit_memberships(request, formset)
-        super().save_formset(request, form, formset, change)
-
 
 @admin.register(Membership)
 class MembershipAdmin(OrganisationScopedAdmin):
@@ -174,50 +169,6 @@ class MembershipAdmin(OrganisationScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [] if request.user.is_superuser else ["user", "organisation"]
-
-    def save_model(self, request, obj, form, change):
-        before = Membership.objects.filter(pk=obj.pk).values_list("role", flat=True).first()
-        super().save_model(request, obj, form, change)
-        if before != obj.role:
-            _record_role(request, obj, before, obj.role)
-
-    def delete_model(self, request, obj):
-        _record_role(request, obj, obj.role, None)
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for membership in queryset:
-            _record_role(request, membership, membership.role, None)
-        super().delete_queryset(request, queryset)
-
-
-def _record_role(request, membership: Membership, before: str | None, after: str | None) -> None:
-    audit.record(
-        request.user,
-        "role changed",
-        membership.organisation,
-        membership.user,
-        user=membership.user.username,
-        before=before,
-        after=after,
-    )
-
-
-def _audit_memberships(request, formset) -> None:
-    """Role changes made in the organisation's page, recorded before they are saved."""
-    for form in formset.forms:
-        if not form.instance.pk:
-            continue
-        before = Membership.objects.filter(pk=form.instance.pk).values_list("role", flat=True)
-        before = before.first()
-        if form in formset.deleted_forms:
-            _record_role(request, form.instance, before, None)
-        elif form.has_changed() and form.cleaned_data.get("role") != before:
-            _record_role(request, form.instance, before, form.cleaned_data["role"])
-    for form in formset.extra_forms:
-        if form.has_changed() and form.is_valid():
-            instance = form.instance
-            _record_role(request, instance, None, form.cleaned_data.get("role"))
 
 
 @admin.register(AuditEvent)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from config.web import client_ip, network_of
@@ -27,6 +30,25 @@ def record(
         target=str(target)[:200],
         detail=detail,
     )
+
+
+# Who is acting, for events recorded where the state changes (a model's signal) rather than in
+# a view: the user of the request being answered (AuditActorMiddleware), or None in the shell,
+# a management command or a task.
+_acting: ContextVar[Any] = ContextVar("audit actor", default=None)
+
+
+@contextmanager
+def acting_as(actor: Any) -> Iterator[None]:
+    token = _acting.set(actor)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
+def current_actor() -> Any:
+    return _acting.get()
 
 
 def network(request) -> str:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from accounts import audit
 from petitions.models import (
     SigningLimit,
     SigningRule,
@@ -52,10 +51,3 @@ class SigningLimitAdmin(SuperuserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        audit.record(
-            request.user, "signing limit changed", None, obj,
-            limit=obj.limit, window_minutes=obj.window_minutes,
-        )  # fmt: skip

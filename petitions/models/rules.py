@@ -5,7 +5,10 @@ import ipaddress
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 
+from accounts import audit
 from petitions.models.signatures import Signature
 
 
@@ -84,3 +87,12 @@ class SigningLimit(models.Model):
         if not self.limit:
             return f"{self.get_scope_display()}: no limit"
         return f"{self.get_scope_display()}: {self.limit} in {self.window_minutes} minutes"
+
+
+@receiver(post_save, sender=SigningLimit)
+def audit_limit(sender, instance: SigningLimit, **kwargs) -> None:
+    """Every change of a limit is in the audit log, from the admin or the shell alike."""
+    audit.record(
+        audit.current_actor(), "signing limit changed", None, instance,
+        limit=instance.limit, window_minutes=instance.window_minutes,
+    )  # fmt: skip

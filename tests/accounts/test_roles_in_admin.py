@@ -5,9 +5,10 @@ all here; only their memberships decide."""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
-from accounts.models import AuditEvent, Membership
+from accounts.models import AuditEvent, Membership, Organisation
 from campaigns.models import Campaign
 from petitions.models import Export, Presentation, Signature
 from tests.conftest import make_petition, make_signature
@@ -289,7 +290,7 @@ def test_an_owner_changes_a_role_and_it_is_audited(client, world):
     assert response.status_code == 302
     membership.refresh_from_db()
     assert membership.role == "manager"
-    event = AuditEvent.objects.get(action="role changed")
+    event = AuditEvent.objects.get(action="role changed", actor=world["owner"])
     assert event.actor == world["owner"]
     assert event.detail == {"user": "vera", "before": "viewer", "after": "manager"}
     assert client.get(admin_url("accounts.membership", "add")).status_code == 403
@@ -322,7 +323,7 @@ def test_an_owner_removes_a_member_from_the_organisation_page_and_it_is_audited(
 
     assert response.status_code == 302, response.content.decode()[:3000]
     assert not Membership.objects.filter(user=world["viewer"]).exists()
-    event = AuditEvent.objects.get(action="role changed")
+    event = AuditEvent.objects.get(action="role changed", actor=world["owner"])
     assert event.detail == {"user": "vera", "before": "viewer", "after": None}
 
 
@@ -348,7 +349,7 @@ def test_an_owner_deletes_a_membership_and_it_is_audited(client, world):
 
     assert response.status_code == 302
     assert not Membership.objects.filter(pk=membership.pk).exists()
-    event = AuditEvent.objects.get(action="role changed")
+    event = AuditEvent.objects.get(action="role changed", actor=world["owner"])
     assert (event.actor, event.detail) == (
         world["owner"],
         {"user": "vera", "before": "viewer", "after": None},
@@ -370,8 +371,36 @@ def test_removing_members_in_bulk_audits_each_of_them(client, world):
 
     assert response.status_code == 302
     assert not removed.exists()
-    details = AuditEvent.objects.filter(action="role changed").values_list("detail", flat=True)
+    details = AuditEvent.objects.filter(action="role changed", actor=world["owner"]).values_list(
+        "detail", flat=True
+    )
     assert sorted(details, key=lambda detail: detail["user"]) == [
         {"user": world["manager"].username, "before": "manager", "after": None},
         {"user": "vera", "before": "viewer", "after": None},
     ]
+
+
+def test_a_role_changed_in_the_shell_is_audited_too(world):
+    membership = Membership.objects.get(user=world["viewer"])
+
+    membership.role = Membership.Role.OWNER
+    membership.save()
+    Membership.objects.filter(pk=membership.pk).delete()
+
+    events = AuditEvent.objects.filter(action="role changed", target="vera").order_by("pk")
+    assert [(event.actor, event.detail) for event in events][-2:] == [
+        (None, {"user": "vera", "before": "viewer", "after": "owner"}),
+        (None, {"user": "vera", "before": "owner", "after": None}),
+    ]
+
+
+def test_an_organisation_deleted_with_its_members_keeps_their_removal_in_the_log(world):
+    organisation = Organisation.objects.create(name="A short-lived group", slug="short-lived")
+    Membership.objects.create(user=world["outsider"], organisation=organisation, role="viewer")
+
+    organisation.delete()  # PostgreSQL checks the log's foreign keys at the commit
+
+    removal = AuditEvent.objects.get(action="role changed", detail__after=None)
+    assert removal.detail == {"user": "oscar", "before": "viewer", "after": None}
+    assert removal.organisation is None
+    transaction.get_connection().check_constraints()

@@ -378,3 +378,14 @@ def test_only_superusers_change_the_limits_and_each_change_is_audited(
     event = AuditEvent.objects.get(action="signing limit changed")
     assert event.actor == superuser and event.detail == {"limit": 2, "window_minutes": 1}
     assert client.get(reverse("admin:petitions_signinglimit_add")).status_code == 403
+
+
+def test_a_limit_changed_in_the_shell_is_audited_too(db):
+    from accounts.models import AuditEvent
+
+    limit = SigningLimit.objects.get(scope=SigningLimit.Scope.DOMAIN)
+    limit.limit = 7
+    limit.save()
+
+    event = AuditEvent.objects.get(action="signing limit changed")
+    assert (event.actor, event.detail) == (None, {"limit": 7, "window_minutes": 10})
