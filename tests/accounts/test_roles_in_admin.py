@@ -404,3 +404,12 @@ def test_an_organisation_deleted_with_its_members_keeps_their_removal_in_the_log
     assert removal.detail == {"user": "oscar", "before": "viewer", "after": None}
     assert removal.organisation is None
     transaction.get_connection().check_constraints()
+
+
+def test_a_user_deleted_leaves_the_removal_of_their_roles_in_the_log(world):
+    world["viewer"].delete()
+
+    removal = AuditEvent.objects.get(action="role changed", detail__after=None)
+    assert removal.detail == {"user": "vera", "before": "viewer", "after": None}
+    assert removal.organisation == world["ours"]["campaign"].organisation
+    transaction.get_connection().check_constraints()
