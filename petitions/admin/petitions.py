@@ -25,7 +25,7 @@ from petitions.models import (
     Petition,
     Presentation,
 )
-from petitions.services import exporting, paper, presenting
+from petitions.services import exporting, presenting
 from petitions.web import charts
 
 
@@ -159,15 +159,7 @@ class PetitionAdmin(OrganisationScopedAdmin):
                 batch.recorded_by = batch.recorded_by or request.user
                 batch.save()
             for batch in formset.deleted_objects:
-                batch.delete()
-            paper.update_paper_count(form.instance)
-            audit.record(
-                request.user,
-                "paper batches changed",
-                form.instance.campaign.organisation,
-                form.instance,
-                paper_count=form.instance.paper_count,
-            )
+                batch.delete()  # each counted and logged as it is saved or deleted
             return
         super().save_formset(request, form, formset, change)
 

@@ -7,8 +7,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import models, transaction
+from django.db.models import Sum
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
+from accounts import audit
 from config.private_files import FILE_MODE, FOLDER_MODE, private_file, private_folder
 from petitions.models.petitions import Petition, SealedWithThePetition
 
@@ -61,6 +65,42 @@ class PaperBatch(SealedWithThePetition):
 
     def __str__(self) -> str:
         return f"{self.count} on paper from {self.location} ({self.received_on})"
+
+
+def count_paper(petition: Petition) -> int:
+    """Set the petition's paper count from its batches, under the petition row's lock."""
+    with transaction.atomic():
+        Petition.objects.select_for_update().filter(pk=petition.pk).exists()
+        total = PaperBatch.objects.filter(petition=petition).aggregate(total=Sum("count"))
+        total = total["total"] or 0
+        Petition.objects.filter(pk=petition.pk).update(paper_count=total)
+    petition.paper_count = total
+    return total
+
+
+@receiver(post_save, sender=PaperBatch)
+def paper_batch_saved(sender, instance: PaperBatch, created: bool, **kwargs) -> None:
+    """Whatever saves a batch (the admin's inline, a service, the shell) counts it and logs it."""
+    _paper_changed(instance, "paper batch recorded" if created else "paper batch changed")
+
+
+@receiver(post_delete, sender=PaperBatch)
+def paper_batch_deleted(sender, instance: PaperBatch, **kwargs) -> None:
+    _paper_changed(instance, "paper batch removed")
+
+
+def _paper_changed(batch: PaperBatch, action: str) -> None:
+    petition = batch.petition
+    paper_count = count_paper(petition)
+    audit.record(
+        audit.current_actor(),
+        action,
+        petition.campaign.organisation,
+        petition,
+        count=batch.count,
+        location=batch.location,
+        paper_count=paper_count,
+    )
 
 
 def new_seal() -> str:

@@ -3,20 +3,16 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Sum
 
 from accounts import audit
 from petitions.models import PaperBatch, Petition
+from petitions.models.delivery import count_paper
 
 
 def update_paper_count(petition: Petition) -> int:
-    """Set the petition's paper count from its batches (after any batch changed)."""
-    with transaction.atomic():
-        Petition.objects.select_for_update().filter(pk=petition.pk).exists()
-        total = petition.paper_batches.aggregate(total=Sum("count"))["total"] or 0
-        Petition.objects.filter(pk=petition.pk).update(paper_count=total)
-    petition.paper_count = total
-    return total
+    """Set the petition's paper count from its batches. Saving or deleting a batch does this
+    already (models/delivery.py); for a count that drifted, as recount() is for signatures."""
+    return count_paper(petition)
 
 
 def record_paper_batch(
@@ -28,8 +24,9 @@ def record_paper_batch(
     note: str = "",
     user=None,
 ) -> PaperBatch:
-    with transaction.atomic():
-        batch = PaperBatch.objects.create(
+    """A batch of paper signatures, recorded by user: counted and logged as it is saved."""
+    with transaction.atomic(), audit.acting_as(user or audit.current_actor()):
+        return PaperBatch.objects.create(
             petition=petition,
             count=count,
             received_on=received_on,
@@ -37,13 +34,3 @@ def record_paper_batch(
             note=note,
             recorded_by=user,
         )
-        update_paper_count(petition)
-        audit.record(
-            user,
-            "paper batch recorded",
-            petition.campaign.organisation,
-            petition,
-            count=count,
-            location=location,
-        )
-    return batch

@@ -138,7 +138,7 @@ def test_recording_a_batch_adds_it_to_the_paper_count(counted_petition, owner, o
     )
     event = AuditEvent.objects.get(action="paper batch recorded")
     assert (event.actor, event.organisation) == (owner, organisation)
-    assert event.detail == {"count": 40, "location": "Vigil, London"}
+    assert event.detail == {"count": 40, "location": "Vigil, London", "paper_count": 40}
 
 
 def test_batches_add_up(counted_petition, owner):
@@ -161,14 +161,29 @@ def test_deleting_a_batch_lowers_the_paper_count(counted_petition, owner):
         counted_petition, count=25, received_on=date(2025, 5, 2), location="Stall", user=owner
     )
 
-    removed.delete()
-    total = paper.update_paper_count(counted_petition)
+    removed.delete()  # as from the shell
 
-    assert total == 40
     counted_petition.refresh_from_db()
     assert counted_petition.paper_count == 40
+    event = AuditEvent.objects.get(action="paper batch removed")
+    assert (event.actor, event.detail) == (
+        None,
+        {"count": 25, "location": "Stall", "paper_count": 40},
+    )
     kept.delete()
-    assert paper.update_paper_count(counted_petition) == 0
+    counted_petition.refresh_from_db()
+    assert counted_petition.paper_count == 0
+
+
+def test_a_drifted_paper_count_is_set_right_again(counted_petition, owner):
+    paper.record_paper_batch(
+        counted_petition, count=40, received_on=date(2025, 5, 1), location="Vigil", user=owner
+    )
+    Petition.objects.filter(pk=counted_petition.pk).update(paper_count=7)
+
+    assert paper.update_paper_count(counted_petition) == 40
+    counted_petition.refresh_from_db()
+    assert counted_petition.paper_count == 40
 
 
 def test_the_paper_count_of_one_petition_leaves_others_alone(counted_petition, campaign, owner):
@@ -228,9 +243,12 @@ def test_batches_added_in_the_admin_update_the_count(client, superuser, counted_
     assert sorted(counted_petition.paper_batches.values_list("count", flat=True)) == [25, 40]
     assert set(PaperBatch.objects.values_list("recorded_by", flat=True)) == {superuser.pk}
     assert public_count(client, counted_petition) == (67, 2, 65)
-    event = AuditEvent.objects.get(action="paper batches changed")
-    assert event.actor == superuser
-    assert event.detail == {"paper_count": 65}
+    events = AuditEvent.objects.filter(action="paper batch recorded").order_by("pk")
+    assert [(event.actor, event.detail["count"]) for event in events] == [
+        (superuser, 40),
+        (superuser, 25),
+    ]
+    assert events.last().detail["paper_count"] == 65
 
 
 def test_a_batch_deleted_in_the_admin_lowers_the_count(client, superuser, counted_petition):
