@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 
 from petitions.models import Signature
@@ -97,26 +96,6 @@ def test_pages_under_debug_keep_the_policy_but_djangos_debug_404_has_none(db, cl
 
     assert_strict(client.get("/"))
     assert CSP not in client.get("/nowhere/").headers
-
-
-def test_each_policy_is_built_once_not_for_every_response(petition, monkeypatch):
-    import config.headers
-
-    built = []
-
-    def build_policy(*parts):
-        built.append(parts)
-        return original(*parts)
-
-    original = config.headers.build_policy
-    monkeypatch.setattr(config.headers, "build_policy", build_policy)
-    client = Client()  # a fresh handler: its middleware starts with no policies built
-
-    for _ in range(3):
-        client.get(petition.get_absolute_url())
-        client.get(reverse("petitions:embed", args=[petition.slug]))
-
-    assert len(built) == 2  # the site's policy, and the embed card's
 
 
 # Nothing inline to allow: the templates and the SVG that Python draws ----------------------
