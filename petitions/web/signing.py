@@ -27,15 +27,15 @@ FORM_ENCODED = "application/x-www-form-urlencoded"
 
 def _unreadable(request: HttpRequest) -> tuple[int, str] | None:
     """Why a sign POST's body is not read at all (status, message), or None: it is not what the
-    form sends, or it is larger than any signature. Decided from the headers, before Django
-    parses the body (request.POST would first spool a multipart upload to disk)."""
+    form sends, its length is not a number (Django would fail reading it), or it is larger than
+    any signature. Decided from the headers, before Django parses the body (request.POST would
+    first spool a multipart upload to disk)."""
     if request.content_type != FORM_ENCODED:
         return 415, "Your details did not arrive as this form sends them. Please try again."
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0  # Django reads no body then
-    if length > SIGN_BODY_MAX_BYTES:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isascii() or not length.isdigit():  # gunicorn refuses these; runserver not
+        return 400, "Your details did not arrive as this form sends them. Please try again."
+    if int(length) > SIGN_BODY_MAX_BYTES:
         return 413, "Your details were longer than this form takes. Please try again."
     return None
 

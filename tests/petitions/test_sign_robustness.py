@@ -193,3 +193,14 @@ def test_the_largest_honest_signature_is_within_the_limit(client, petition):
 
     assert post_form(client, sign_url(petition), data).status_code == 302
     assert Signature.objects.get().name == "𝔄" * 200
+
+
+@pytest.mark.parametrize("length", ["nonsense", "-1", "１２"])
+def test_a_content_length_that_is_not_a_length_is_refused_not_a_server_error(
+    client, petition, length
+):
+    response = post_form(client, sign_url(petition), SIGN_DATA, CONTENT_LENGTH=length)
+
+    assert response.status_code == 400
+    assert "did not arrive as this form sends them" in response.content.decode()
+    assert not Signature.objects.exists()
