@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -136,15 +137,17 @@ class MailSink:
         )
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[MailSink]:
-    """A real SMTP server on 127.0.0.1 and a free port, collecting what it receives."""
+SinkT = TypeVar("SinkT", bound=MailSink)
+
+
+@contextmanager
+def serving(sink: SinkT) -> Iterator[SinkT]:
+    """A real SMTP server on sink's host and port, handing what it receives to sink."""
     controller_module = pytest.importorskip("aiosmtpd.controller")
     # aiosmtpd logs every connection at INFO; keep failure reports to what matters.
     smtp_log = logging.getLogger("mail.log")
     previous_level = smtp_log.level
     smtp_log.setLevel(logging.WARNING)
-    sink = MailSink(port=free_port())
     controller = controller_module.Controller(sink, hostname=sink.host, port=sink.port)
     controller.start()
     try:
@@ -152,6 +155,13 @@ def smtp_server() -> Iterator[MailSink]:
     finally:
         controller.stop()
         smtp_log.setLevel(previous_level)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[MailSink]:
+    """A real SMTP server on 127.0.0.1 and a free port, collecting what it receives."""
+    with serving(MailSink(port=free_port())) as sink:
+        yield sink
 
 
 # --- Celery ----------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ Run with PostgreSQL and Redis (see tests/integration/conftest.py); without them 
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from .conftest import (
     csrf_token_in,
     free_port,
     real_stack_configured,
+    serving,
     wait_for,
 )
 
@@ -77,19 +77,8 @@ class StrictMailSink(MailSink):
 @pytest.fixture
 def smtp_server() -> Iterator[StrictMailSink]:
     """Replaces the conftest's server for this module's worker."""
-    from aiosmtpd.controller import Controller
-
-    smtp_log = logging.getLogger("mail.log")
-    previous_level = smtp_log.level
-    smtp_log.setLevel(logging.WARNING)
-    sink = StrictMailSink(port=free_port())
-    controller = Controller(sink, hostname=sink.host, port=sink.port)
-    controller.start()
-    try:
+    with serving(StrictMailSink(port=free_port())) as sink:
         yield sink
-    finally:
-        controller.stop()
-        smtp_log.setLevel(previous_level)
 
 
 def sign(http: HttpClient, petition: Petition, address: str) -> None:
