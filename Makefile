@@ -9,10 +9,12 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 LOCKS := requirements/base.txt requirements/dev.txt
+# The translations (locale/<language>/LC_MESSAGES/django.po), compiled for Django to read.
+MESSAGES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
 export SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run serve worker beat test coverage test-browser lint check demo admin clean help bench lock
+.PHONY: run serve worker beat test coverage test-browser lint check demo admin clean help bench lock messages translations
 
 help:
 	@echo "make run     - install, migrate, load the demo and serve on http://$(HOST):$(PORT)"
@@ -21,6 +23,7 @@ help:
 	@echo "make serve   - gunicorn on PORT against the configured DATABASE_URL / REDIS_URL"
 	@echo "make worker  - a Celery worker with beat (periodic tasks)"
 	@echo "make lint    - ruff and the migrations check"
+	@echo "make messages - find new translatable strings and add them to locale/*/django.po"
 	@echo "make lock    - resolve pyproject.toml into requirements/*.txt (UPGRADE=\"pkg ...\" or all)"
 	@echo "make bench   - load benchmark on gunicorn + PostgreSQL + Redis + Celery (needs wrk)"
 
@@ -41,6 +44,20 @@ $(STAMP): pyproject.toml $(LOCKS)
 LOCK_ARGS = --quiet --generate-hashes --allow-unsafe --strip-extras --build-deps-for editable \
 	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
 
+translations: $(MESSAGES)
+
+# Each language's .po compiled by GNU gettext's msgfmt (what Django's compilemessages runs),
+# checked on the way: a translation that drops or adds a %(placeholder)s fails here.
+$(MESSAGES): %.mo: %.po
+	@command -v msgfmt >/dev/null || { echo "compiling the translations needs msgfmt: apt-get install gettext"; exit 1; }
+	msgfmt --check -o $@ $<
+
+# The translatable strings found again in the code and templates, merged into each .po (new ones
+# empty, for a translator; the tests fail until every one is translated).
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l ko -l zh_Hans -l ja --add-location=file --no-obsolete \
+		--ignore=.venv --ignore=var --ignore=staticfiles --ignore=tests --ignore=bench --ignore=docs
+
 lock: $(STAMP)
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "make lock resolves for Python 3.11, as in the Dockerfile; this venv has " + sys.version.split()[0] + " (make clean lock PYTHON=python3.11)")'
 	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile $(LOCK_ARGS) --extra dev \
@@ -49,7 +66,7 @@ lock: $(STAMP)
 	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile $(LOCK_ARGS) \
 		--constraint requirements/dev.txt --output-file requirements/base.txt pyproject.toml
 
-run: $(STAMP)
+run: $(STAMP) $(MESSAGES)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	@# Fonts for PDF documents: built once, in the background, while the site starts.
@@ -57,13 +74,13 @@ run: $(STAMP)
 	@$(PY) manage.py ensure_admin
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
-serve: $(STAMP)
+serve: $(STAMP) $(MESSAGES)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py build_fonts
 	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile - --logger-class config.log_redaction.RedactingLogger --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
-worker: $(STAMP)
+worker: $(STAMP) $(MESSAGES)
 	$(PY) manage.py build_fonts
 	@# nice alone does not reach past this terminal's session: Linux weighs sessions (autogroups)
 	@# against each other first, so the session itself is lowered too, where the kernel has them.
@@ -73,17 +90,17 @@ worker: $(STAMP)
 beat: $(STAMP)
 	$(BIN)/celery -A config beat --loglevel INFO --schedule var/celerybeat-schedule
 
-demo: $(STAMP)
+demo: $(STAMP) $(MESSAGES)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 
-test: $(STAMP)
+test: $(STAMP) $(MESSAGES)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-coverage: $(STAMP)
+coverage: $(STAMP) $(MESSAGES)
 	$(BIN)/pytest --cov --cov-report=term --cov-report=html:var/coverage $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(STAMP) $(MESSAGES)
 	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
 	$(PY) bench/load.py
 
@@ -93,4 +110,4 @@ lint: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) staticfiles .pytest_cache $(MESSAGES)

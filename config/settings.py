@@ -130,6 +130,8 @@ MIDDLEWARE = [
     "config.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from the URL; a first visit goes to the browser's language (config/language.py).
+    "config.language.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -193,9 +195,11 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "libraries": {"languages": "config.language"},
         },
     },
 ]
@@ -338,7 +342,22 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-LANGUAGE_CODE = "en-gb"
+# The site in English (at unprefixed URLs, as before translations), Korean, Simplified Chinese
+# and Japanese (at /ko/…, /zh-hans/…, /ja/…): config/language.py, docs/architecture.md.
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("ko", "한국어"),
+    ("zh-hans", "简体中文"),
+    ("ja", "日本語"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates as the site has always written them (3 December 2026), not Django's American
+# default; the other languages keep Django's own formats (2026년 12월 3일).
+FORMAT_MODULE_PATH = ["config.formats"]
+LANGUAGE_COOKIE_NAME = "language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

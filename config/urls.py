@@ -1,8 +1,10 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
 from accounts.forms import CeleryPasswordResetForm
+from config.language import choose_language
 from petitions import urls as petition_urls
 
 # Staff password reset (the admin's login page links it once "admin_password_reset" exists).
@@ -36,6 +38,12 @@ password_reset = [
 urlpatterns = [
     *password_reset,
     path("admin/", admin.site.urls),
+    path("language/<str:code>/", choose_language, name="choose_language"),
+]
+# The public site in each language: English without a prefix (its URLs from before translations
+# hold), the others under their code (config/language.py).
+urlpatterns += i18n_patterns(
     path("", include("petitions.urls")),
     path("", include((petition_urls.campaign_urlpatterns, "campaigns"))),
-]
+    prefix_default_language=False,
+)

@@ -8,10 +8,11 @@ from urllib.parse import urlencode
 
 import pytest
 from celery.app.task import Task
+from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client, TestCase
-from django.utils import timezone
+from django.utils import timezone, translation
 from kombu.exceptions import OperationalError
 
 from accounts.models import Membership, Organisation, User
@@ -82,6 +83,15 @@ def empty_cache():
     """Cached figures are keyed by petition id, which a new test database reuses: start clean."""
     cache.clear()
     memos.forget_all()  # and what this process kept of a test's rolled-back rows
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """Each test starts in the site's default language, as each request does (the language a
+    request activates stays with its thread, and the test client runs requests in the test's)."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

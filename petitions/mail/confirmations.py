@@ -16,7 +16,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from config import memos
 from config.celery import app, queue
@@ -87,7 +87,7 @@ def send_due_confirmations(*, in_worker: bool = True) -> int:
         rows = list(
             Signature.objects.owed_email()
             .filter(pk__gt=after)
-            .only("uuid", "email", "status", "petition_id")
+            .only("uuid", "email", "status", "petition_id", "language")
             .order_by("pk")[:BATCH]
         )
         batch = _with_petitions(rows, petitions)
@@ -180,16 +180,17 @@ def _send_claimed(batch: list[Signature], claimed: dict) -> list:
 def _message(signature: Signature, mail_connection=None) -> EmailMultiAlternatives:
     """The one email a signature is owed: the confirmation link while pending, a note that it
     already counts once confirmed, to its mailbox() (ValidationError for an address that must
-    not be mailed)."""
+    not be mailed), in the language it was signed in, its links to pages in that language."""
     petition = signature.petition
     context = {"petition": petition, "organisation": petition.campaign.organisation}
-    if signature.status == Signature.Status.PENDING:
-        name = "confirm_signature"
-        context["confirm_url"] = settings.SITE_URL + confirm_path(signature.uuid)
-    else:
-        name = "already_signed"
-        context["petition_url"] = settings.SITE_URL + petition.get_absolute_url()
-    return templated_email(name, context, mailbox(signature.email), mail_connection)
+    with translation.override(signature.language):
+        if signature.status == Signature.Status.PENDING:
+            name = "confirm_signature"
+            context["confirm_url"] = settings.SITE_URL + confirm_path(signature.uuid)
+        else:
+            name = "already_signed"
+            context["petition_url"] = settings.SITE_URL + petition.get_absolute_url()
+        return templated_email(name, context, mailbox(signature.email), mail_connection)
 
 
 def confirm_path(signature_uuid: uuid.UUID) -> str:

@@ -6,6 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from campaigns.models import Campaign
 
@@ -73,12 +76,12 @@ class Petition(models.Model):
     class Status(models.TextChoices):
         # The life cycle: draft (or scheduled, opened at opens_at by a periodic task) -> open
         # -> closed (by hand, or at closes_at by the same task) -> presented -> archived.
-        DRAFT = "draft", "Draft"
-        SCHEDULED = "scheduled", "Scheduled (opens at its opening time)"
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
-        PRESENTED = "presented", "Presented"
-        ARCHIVED = "archived", "Archived (public, no longer listed)"
+        DRAFT = "draft", gettext_lazy("Draft")
+        SCHEDULED = "scheduled", gettext_lazy("Scheduled (opens at its opening time)")
+        OPEN = "open", gettext_lazy("Open")
+        CLOSED = "closed", gettext_lazy("Closed")
+        PRESENTED = "presented", gettext_lazy("Presented")
+        ARCHIVED = "archived", gettext_lazy("Archived (public, no longer listed)")
 
     UNPUBLISHED = (Status.DRAFT, Status.SCHEDULED)
 
@@ -189,15 +192,17 @@ class Petition(models.Model):
         """Why the petition cannot be signed now, in words for supporters."""
         now = timezone.now()
         if self.status == self.Status.PRESENTED:
-            return "This petition has been presented and no longer takes signatures."
+            return _("This petition has been presented and no longer takes signatures.")
         if self.status == self.Status.CLOSED or (self.closes_at and self.closes_at <= now):
-            return "This petition is closed and no longer takes signatures."
+            return _("This petition is closed and no longer takes signatures.")
         if self.opens_at and self.opens_at > now:
-            return f"This petition opens for signatures on {self.opens_at:%-d %B %Y}."
+            return _("This petition opens for signatures on %(date)s.") % {
+                "date": date_format(self.opens_at, "DATE_FORMAT")
+            }
         if self.status in self.UNPUBLISHED:
-            return "This petition is not open yet."
+            return _("This petition is not open yet.")
         if self.status == self.Status.ARCHIVED:
-            return "This petition is archived and no longer takes signatures."
+            return _("This petition is archived and no longer takes signatures.")
         return ""
 
     @property

@@ -8,6 +8,7 @@ from django.core.validators import EmailValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.encoding import punycode
+from django.utils.translation import gettext as _
 from django_countries.fields import CountryField
 
 from accounts import roles
@@ -59,16 +60,18 @@ def validate_signer_email(value: str) -> None:
     local, at, domain = value.rpartition("@")
     if at and local.startswith('"'):
         raise ValidationError(
-            "Enter the address without quotation marks, such as name@example.org.", code="quoted"
+            _("Enter the address without quotation marks, such as name@example.org."),
+            code="quoted",
         )
     if at and domain.startswith("["):
         raise ValidationError(
-            "Enter an address at a domain name, such as name@example.org, not at an IP address.",
+            _("Enter an address at a domain name, such as name@example.org, not at an IP address."),
             code="ip_literal",
         )
     if at and local and domain and "." not in domain:
         raise ValidationError(
-            "Enter an address with a full domain name, such as name@example.org.", code="no_dot"
+            _("Enter an address with a full domain name, such as name@example.org."),
+            code="no_dot",
         )
     _email_validator(value)
     try:
@@ -154,6 +157,8 @@ class Signature(models.Model):
     # When the signer's personal data was erased at their request (moderation.erase_signers); the
     # signature still counts.
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The language the signer signed in (one of LANGUAGES): every email to them is written in it.
+    language = models.CharField(max_length=10, default="en", editable=False)
 
     objects = SignatureQuerySet.as_manager()
 

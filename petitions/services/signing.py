@@ -42,6 +42,7 @@ def sign(
     ip_network: str = "",
     held_reason: str = "",
     send_email: bool = True,
+    language: str = settings.LANGUAGE_CODE,
 ) -> None:
     """Record a signature and ask for the email that confirms it.
 
@@ -54,7 +55,8 @@ def sign(
     4. Queue that email when the transaction commits.
     No email is asked for at all for the honeypot (a bot gets none) or with send_email False
     (beyond an email cap, petitions/services/abuse.py): the signature is saved owing none, so the
-    periodic requeue never sends one; staff may resend it from the admin. The caller learns
+    periodic requeue never sends one; staff may resend it from the admin. Emails to the signer
+    are written in the language they signed in (language). The caller learns
     nothing about which case happened, so neither does a stranger. A held signature
     (held_reason) is saved and confirmed like any other but not counted until staff release it.
     """
@@ -75,6 +77,7 @@ def sign(
         consented_at=now,
         ip_network=ip_network,
         held_reason=held_reason,
+        language=language,
     )
     emailed = send_email and held_reason != "honeypot"
     if not emailed:

@@ -1,21 +1,27 @@
 """The public, read-only JSON API: petitions, one petition, its count, and its OpenAPI description.
 
 Everything here is public data (never a signer's name or address), open to any site (CORS) and
-cacheable for a few seconds, so that a cache in front absorbs a crowd of watchers.
+cacheable for a few seconds, so that a cache in front absorbs a crowd of watchers. Each answer is
+in the language asked for (?lang=, the URL's prefix, or Accept-Language: config.language), which
+it names; its page links lead to the pages in that language.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
 from django.db.models import Prefetch
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
-from django.utils.cache import patch_cache_control
+from django.utils import translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from config.language import requested_language
 from config.web import PUBLIC_CACHE
 from petitions.models import Petition, Presentation
 from petitions.web import charts
@@ -24,7 +30,7 @@ from petitions.web.pages import get_public_petition, last_presentation, recent_p
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 10**6
-LIST_PARAMETERS = {"status", "campaign", "page", "page_size"}
+LIST_PARAMETERS = {"status", "campaign", "page", "page_size", "lang"}
 LISTED_STATUSES = [
     Petition.Status.OPEN,
     Petition.Status.CLOSED,
@@ -35,10 +41,22 @@ OPENAPI = Path(__file__).with_name("openapi.json")  # the limits above are writt
 
 
 def public_api(view):
-    """GET only, answering 405 to any other method. CSRF checks are for requests that change
-    something; these change nothing and set no cookie, so they are exempt (else a POST would
-    get CSRF's 403 before the 405)."""
-    return csrf_exempt(require_GET(view))
+    """GET only, answering 405 to any other method, in the language asked for. CSRF checks are
+    for requests that change something; these change nothing and set no cookie, so they are
+    exempt (else a POST would get CSRF's 403 before the 405)."""
+
+    @functools.wraps(view)
+    def in_language(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+        try:
+            language = requested_language(request)
+        except ValueError as exc:
+            return public_json({"error": str(exc)}, status=400)
+        with translation.override(language):
+            response = view(request, *args, **kwargs)
+        patch_vary_headers(response, ("Accept-Language",))
+        return response
+
+    return csrf_exempt(require_GET(in_language))
 
 
 def public_json(data: dict, status: int = 200) -> JsonResponse:
@@ -55,6 +73,7 @@ def petition_data(request: HttpRequest, petition: Petition) -> dict:
     url = request.build_absolute_uri
     return {
         "slug": petition.slug,
+        "language": translation.get_language(),
         "title": petition.title,
         "campaign": petition.campaign.slug,
         "campaign_title": petition.campaign.title,
@@ -128,7 +147,10 @@ def _positive(request: HttpRequest, name: str, default: int, maximum: int) -> in
         return default
     raw = request.GET[name]
     if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise ValueError(f"{name} must be a whole number from 1 to {maximum}")
+        raise ValueError(
+            _("%(name)s must be a whole number from 1 to %(maximum)d")
+            % {"name": name, "maximum": maximum}
+        )
     return int(raw)
 
 
@@ -140,13 +162,16 @@ def petitions_json(request: HttpRequest) -> JsonResponse:
         unknown = sorted(set(request.GET) - LIST_PARAMETERS)
         if unknown:
             raise ValueError(
-                f"unknown parameter {unknown[0]!r}; known: {', '.join(sorted(LIST_PARAMETERS))}"
+                _("unknown parameter '%(name)s'; known: %(known)s")
+                % {"name": unknown[0], "known": ", ".join(sorted(LIST_PARAMETERS))}
             )
         page = _positive(request, "page", 1, MAX_PAGE)
         size = _positive(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
         status = request.GET.get("status")
         if status is not None and status not in LISTED_STATUSES:
-            raise ValueError(f"status must be one of {', '.join(LISTED_STATUSES)}")
+            raise ValueError(
+                _("status must be one of %(statuses)s") % {"statuses": ", ".join(LISTED_STATUSES)}
+            )
     except ValueError as exc:
         return public_json({"error": str(exc)}, status=400)
     petitions = _public_petitions().order_by("-opens_at", "-pk")

@@ -18,7 +18,9 @@ from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 from django_countries import countries
 
 from config import memos
@@ -82,7 +84,7 @@ def timeline_svg(petition: Petition) -> SafeString:
         f"{PAD + x * plot_w:.1f},{HEIGHT - PAD - count / top * plot_h:.1f}"
         for x, count in coordinates
     )
-    first, last = f"{start:%-d %b %Y}", f"{end:%-d %b %Y}"
+    first, last = date_format(start, "SHORT_DATE_FORMAT"), date_format(end, "SHORT_DATE_FORMAT")
     return render_to_string(
         "includes/charts/timeline.svg",
         {
@@ -98,7 +100,12 @@ def timeline_svg(petition: Petition) -> SafeString:
             "first": first,
             "last": last,
             "total": f"{total:,}",
-            "label": f"{total:,} online signatures from {first} to {last}",
+            "label": ngettext(
+                "%(total)s online signature from %(first)s to %(last)s",
+                "%(total)s online signatures from %(first)s to %(last)s",
+                total,
+            )
+            % {"total": f"{total:,}", "first": first, "last": last},
         },
     )
 
@@ -116,7 +123,8 @@ def countries_svg(petition: Petition) -> SafeString:
     bar, gap, label_w = 30, 8, 250
     bars = []
     for index, (code, n) in enumerate(shown):
-        name = countries.name(code) if code else f"{len(rows) - TOP_COUNTRIES} others"
+        more = len(rows) - TOP_COUNTRIES
+        name = countries.name(code) if code else ngettext("%d other", "%d others", more) % more
         if len(name) > 18:  # the full names are in the chart's label
             name = name[:17] + "…"
         y = index * (bar + gap)
@@ -131,9 +139,8 @@ def countries_svg(petition: Petition) -> SafeString:
                 "count_x": f"{label_w + width + 6:.1f}",
             }
         )
-    label = ", ".join(
-        f"{countries.name(code) if code else 'other countries'}: {n:,}" for code, n in shown
-    )
+    other = gettext("other countries")
+    label = ", ".join(f"{countries.name(code) if code else other}: {n:,}" for code, n in shown)
     return render_to_string(
         "includes/charts/countries.svg",
         {
@@ -196,11 +203,14 @@ def world_map_svg(petition: Petition) -> SafeString:
         legend.append(
             {"x": x, "text_x": x + box + 10, "fill": SHADES[step(floor)], "floor": f"{floor:,}"}
         )
-    label = "Map of where people signed from: " + ", ".join(
-        f"{countries.name(code)}: {n:,}" for code, n in rows[:TOP_COUNTRIES]
-    )
+    label = gettext("Map of where people signed from: %(countries)s") % {
+        "countries": ", ".join(f"{countries.name(code)}: {n:,}" for code, n in rows[:TOP_COUNTRIES])
+    }
     if len(rows) > TOP_COUNTRIES:
-        label += f", and {len(rows) - TOP_COUNTRIES} more countries"
+        more = len(rows) - TOP_COUNTRIES
+        label += ngettext(", and %(more)d more country", ", and %(more)d more countries", more) % {
+            "more": more
+        }
     return render_to_string(
         "includes/charts/world_map.svg",
         {

@@ -8,6 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from config import memos
@@ -22,16 +24,21 @@ _BIDI_CONTROLS = {chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A
 def clean_text(value: str, label: str, max_length: int) -> str:
     value = unicodedata.normalize("NFC", value).strip()
     if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in value):
-        raise ValidationError(f"{label} can't contain control characters.")
+        raise ValidationError(_("%(field)s can't contain control characters.") % {"field": label})
     # NFC can lengthen a string: check again so that the database never sees too long a value.
     if len(value) > max_length:
-        raise ValidationError(f"{label} can be at most {max_length} characters long.")
+        raise ValidationError(
+            _("%(field)s can be at most %(max)d characters long.")
+            % {"field": label, "max": max_length}
+        )
     return value
 
 
 def country_choices() -> list[tuple[str, str]]:
     """The country list in the visitor's language, sorted once per process, not per request."""
-    return memos.COUNTRY_CHOICES.get("countries", lambda: [("", "Choose your country"), *countries])
+    return memos.COUNTRY_CHOICES.get(
+        "countries", lambda: [("", _("Choose your country")), *countries]
+    )
 
 
 class CountryField(forms.ChoiceField):
@@ -46,24 +53,28 @@ class CountryField(forms.ChoiceField):
 class SignatureForm(forms.Form):
     name = forms.CharField(
         max_length=Signature._meta.get_field("name").max_length,
-        label="Your name",
-        help_text="As you want it to appear on the petition. It will be shown to the recipient.",
+        label=gettext_lazy("Your name"),
+        help_text=gettext_lazy(
+            "As you want it to appear on the petition. It will be shown to the recipient."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
         max_length=254,
         validators=[validate_signer_email],
-        label="Email address",
-        help_text="We'll email you a link to confirm your signature. It is never published.",
+        label=gettext_lazy("Email address"),
+        help_text=gettext_lazy(
+            "We'll email you a link to confirm your signature. It is never published."
+        ),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     # A callable: a form copies its fields for each instance, and a list of 250 countries would
     # be copied with it on every request.
-    country = CountryField(label="Country", choices=country_choices)
+    country = CountryField(label=gettext_lazy("Country"), choices=country_choices)
     city = forms.CharField(
         max_length=Signature._meta.get_field("city").max_length,
         required=False,
-        label="Town or city (optional)",
+        label=gettext_lazy("Town or city (optional)"),
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
     consent = forms.BooleanField(required=True)
@@ -71,19 +82,19 @@ class SignatureForm(forms.Form):
     # them; a bot filling in every field fills this too.
     website = forms.CharField(
         required=False,
-        label="Leave this empty",
+        label=gettext_lazy("Leave this empty"),
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
     def __init__(self, *args, petition: Petition, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.petition = petition
-        self.fields["consent"].label = (
-            f"I agree that {petition.campaign.organisation.name} keeps my name, town and country "
-            "to present this petition, which lists them, to its recipient, and uses my email "
-            "address only to confirm my signature and to tell me what happens with the petition"
-        )
-        self.fields["consent"].error_messages["required"] = (
+        self.fields["consent"].label = _(
+            "I agree that %(organisation)s keeps my name, town and country to present this "
+            "petition, which lists them, to its recipient, and uses my email address only to "
+            "confirm my signature and to tell me what happens with the petition"
+        ) % {"organisation": petition.campaign.organisation.name}
+        self.fields["consent"].error_messages["required"] = _(
             "Please agree to how your details are used, or your signature can't be recorded."
         )
 
@@ -101,7 +112,7 @@ class SignatureForm(forms.Form):
             "consent",
             Div("website", css_class="visually-hidden", aria_hidden="true"),
         )
-        helper.add_input(Submit("sign", "Sign this petition", css_class="btn-lg w-100"))
+        helper.add_input(Submit("sign", _("Sign this petition"), css_class="btn-lg w-100"))
         # No CSRF token: the form is on a page cached for everyone, and the sign view is
         # protected by the browser's own Sec-Fetch-Site and Origin headers (web/signing.py).
         helper.disable_csrf = True
@@ -116,10 +127,12 @@ class SignatureForm(forms.Form):
         return form
 
     def clean_name(self) -> str:
-        name = clean_text(self.cleaned_data["name"], "Your name", self.fields["name"].max_length)
+        name = clean_text(self.cleaned_data["name"], _("Your name"), self.fields["name"].max_length)
         if not any(ch.isalpha() for ch in name):
-            raise ValidationError("Please enter your name.")
+            raise ValidationError(_("Please enter your name."))
         return name
 
     def clean_city(self) -> str:
-        return clean_text(self.cleaned_data["city"], "Town or city", self.fields["city"].max_length)
+        return clean_text(
+            self.cleaned_data["city"], _("Town or city"), self.fields["city"].max_length
+        )

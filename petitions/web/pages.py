@@ -54,6 +54,7 @@ def _petition_page(
 def _page_context(petition: Petition, form: SignatureForm) -> dict:
     return {
         "petition": petition,
+        "page_path": petition.get_absolute_url(),  # the language links' page, for every answer
         "campaign": petition.campaign,
         "demands": petition.demands.all(),
         "presentation": last_presentation(petition),

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -31,12 +33,12 @@ def _unreadable(request: HttpRequest) -> tuple[int, str] | None:
     any signature. Decided from the headers, before Django parses the body (request.POST would
     first spool a multipart upload to disk)."""
     if request.content_type != FORM_ENCODED:
-        return 415, "Your details did not arrive as this form sends them. Please try again."
+        return 415, _("Your details did not arrive as this form sends them. Please try again.")
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isascii() or not length.isdigit():  # gunicorn refuses these; runserver not
-        return 400, "Your details did not arrive as this form sends them. Please try again."
+        return 400, _("Your details did not arrive as this form sends them. Please try again.")
     if int(length) > SIGN_BODY_MAX_BYTES:
-        return 413, "Your details were longer than this form takes. Please try again."
+        return 413, _("Your details were longer than this form takes. Please try again.")
     return None
 
 
@@ -66,6 +68,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             ip_network=web.network_of(ip),
             held_reason=verdict.held_reason,
             send_email=verdict.email,
+            language=translation.get_language(),
         )
     except signing.PetitionClosed:  # closed between the check above and the write
         return _petition_page(request, petition, status=409)

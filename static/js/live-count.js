@@ -24,12 +24,16 @@ function remember(box, count) {
   }
 }
 
+// Numbers as the page's language writes them; the word after the count is the page's own, in
+// its language (data-one, data-other on .signature-word).
+const LANGUAGE = document.documentElement.lang || "en";
+
 function show(box, data) {
   const count = box.querySelector(".signature-count");
-  count.textContent = data.signature_count.toLocaleString("en-GB");
-  box.querySelector(".signature-word").textContent =
-    data.signature_count === 1 ? "signature" : "signatures";
-  box.querySelector(".signature-goal").textContent = data.goal.toLocaleString("en-GB");
+  count.textContent = data.signature_count.toLocaleString(LANGUAGE);
+  const word = box.querySelector(".signature-word");
+  word.textContent = data.signature_count === 1 ? word.dataset.one : word.dataset.other;
+  box.querySelector(".signature-goal").textContent = data.goal.toLocaleString(LANGUAGE);
   const progress = box.querySelector(".progress");
   progress.setAttribute("aria-valuenow", String(data.progress_percent));
   const bar = box.querySelector(".progress-bar");

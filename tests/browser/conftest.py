@@ -62,8 +62,16 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def _new_context(browser: Browser, base_url: str, **options: object) -> BrowserContext:
-    context = browser.new_context(base_url=base_url, locale="en-GB", **options)
+# A phone as a browser profile: its width, and <meta name="viewport"> honoured as a phone does.
+PHONE_PROFILE = {"viewport": PHONE, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+
+
+def new_context(
+    browser: Browser, base_url: str, locale: str = "en-GB", **options: object
+) -> BrowserContext:
+    """A fresh profile (no cookies) whose relative URLs go to base_url, asking for pages in
+    locale's language (Accept-Language)."""
+    context = browser.new_context(base_url=base_url, locale=locale, **options)
     context.set_default_timeout(TIMEOUT_MS)
     return context
 
@@ -71,7 +79,7 @@ def _new_context(browser: Browser, base_url: str, **options: object) -> BrowserC
 @pytest.fixture
 def context(browser: Browser, live_server, transactional_db: None) -> Iterator[BrowserContext]:
     """A fresh desktop-sized browser profile (no cookies) whose relative URLs go to the server."""
-    context = _new_context(browser, live_server.url, viewport=DESKTOP)
+    context = new_context(browser, live_server.url, viewport=DESKTOP)
     yield context
     context.close()
 
@@ -84,14 +92,7 @@ def page(context: BrowserContext) -> Page:
 @pytest.fixture
 def phone_page(browser: Browser, live_server, transactional_db: None) -> Iterator[Page]:
     """A page in a phone-sized profile that honours <meta name="viewport"> as a phone does."""
-    context = _new_context(
-        browser,
-        live_server.url,
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        device_scale_factor=2,
-    )
+    context = new_context(browser, live_server.url, **PHONE_PROFILE)
     yield context.new_page()
     context.close()
 

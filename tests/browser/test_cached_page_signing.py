@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from petitions.models import Signature
-from tests.browser.conftest import DESKTOP, _new_context
+from tests.browser.conftest import DESKTOP, new_context
 from tests.browser.test_signing_journey import fill_sign_form, sign_form
 
 pytestmark = pytest.mark.browser
@@ -29,7 +29,7 @@ def test_signing_from_the_cached_page_records_the_signature(page: Page, petition
 def test_without_javascript_the_form_signs_too(
     browser: Browser, petition, live_server, transactional_db
 ):
-    context = _new_context(browser, live_server.url, viewport=DESKTOP, java_script_enabled=False)
+    context = new_context(browser, live_server.url, viewport=DESKTOP, java_script_enabled=False)
     page = context.new_page()
     try:
         page.goto(petition.get_absolute_url())

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from petitions.models import Petition, Signature
 from tests.conftest import SIGN_DATA, a_moment_later, post_form
@@ -54,14 +55,21 @@ def test_pages_without_forms_are_briefly_cacheable(client, campaign, petition, p
     assert cache_control == "public, max-age=5, stale-while-revalidate=30"
 
 
-def test_the_petition_page_is_the_same_for_everyone_and_briefly_cacheable(petition):
-    first = Client().get(petition.get_absolute_url())
-    second = Client().get(petition.get_absolute_url())
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_petition_page_is_the_same_for_everyone_and_briefly_cacheable(petition, language):
+    with translation.override(language):
+        url = petition.get_absolute_url()
+    first = Client().get(url)
+    second = Client().get(url)
 
     assert "public" in first["Cache-Control"] and "max-age=5" in first["Cache-Control"]
-    assert not first.cookies and "Vary" not in first  # no visitor's cookie or token in it
+    assert not first.cookies  # no visitor's cookie or token in it
     assert first.content == second.content
     assert b"csrfmiddlewaretoken" not in first.content
+    # An English URL sends a visitor whose language is another to that page: caches keep one
+    # copy for each Accept-Language and language cookie. A page in another language, one copy.
+    vary = {"Accept-Language", "Cookie"} if language == "en" else set()
+    assert set(filter(None, first.get("Vary", "").replace(" ", "").split(","))) == vary
 
 
 def test_the_cached_page_is_rendered_again_when_the_count_changes(client, petition):

@@ -1,0 +1,131 @@
+"""Which language a visitor reads the site in.
+
+The language is in the URL: English pages are where they have always been (/petitions/…),
+the others under their code (/ko/petitions/…, /zh-hans/…, /ja/…; config/urls.py, Django's
+i18n_patterns). A page at an English URL goes, on a GET, to the same page in the visitor's
+language when that is another one: the language they chose with the switcher (a cookie), or on
+a first visit the one their browser asks for (Accept-Language). The switcher's links set that
+cookie and lead to the same page in the chosen language. The JSON API answers in the language
+asked by `?lang=`, the URL or Accept-Language (requested_language()).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django import template
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.locale import LocaleMiddleware
+from django.urls import get_script_prefix, is_valid_path, reverse, translate_url
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+CODES = [code for code, _ in settings.LANGUAGES]
+
+# Machine-read answers are never redirected: they say their language (requested_language()).
+_NOT_PAGES = (".json", ".pdf")
+
+
+def requested_language(request: HttpRequest) -> str:
+    """For the JSON API: ?lang= (one of LANGUAGES' codes exactly, else ValueError), else the
+    URL's language prefix, else the visitor's (the cookie, Accept-Language, English)."""
+    if "lang" in request.GET:
+        if request.GET["lang"] not in CODES:
+            raise ValueError(_("lang must be one of %(codes)s") % {"codes": ", ".join(CODES)})
+        return request.GET["lang"]
+    return translation.get_language_from_path(
+        request.path_info
+    ) or translation.get_language_from_request(request)
+
+
+class LanguageMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware (the URL's language), and a GET of a page at an English URL
+    by a visitor whose language is another goes to that page in their language."""
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        super().process_request(request)
+        if request.method not in ("GET", "HEAD") or request.path_info.endswith(_NOT_PAGES):
+            return None
+        if translation.get_language_from_path(request.path_info):
+            return None
+        # The switcher's cookie, else the first of Accept-Language the site has, else English.
+        wanted = translation.get_language_from_request(request)
+        if wanted == settings.LANGUAGE_CODE:
+            return None
+        path = f"/{wanted}{request.path_info}"
+        with translation.override(wanted):  # a path resolves in its own language only
+            valid = is_valid_path(path, getattr(request, "urlconf", None))
+        if not valid:  # not a translated page: the admin, say
+            return None
+        query = request.META.get("QUERY_STRING", "")
+        location = get_script_prefix().rstrip("/") + path + (f"?{query}" if query else "")
+        redirect = HttpResponseRedirect(location)
+        patch_vary_headers(redirect, ("Accept-Language", "Cookie"))
+        return redirect
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        response = super().process_response(request, response)
+        if not translation.get_language_from_path(request.path_info):
+            # The same URL redirects some visitors elsewhere, by their cookie or browser.
+            patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        return response
+
+
+def path_in(path: str, code: str) -> str:
+    """path (a site path, with or without a language prefix) in the language code; a path that
+    is not one of the site's pages as it is."""
+    with translation.override(translation.get_language_from_path(path) or settings.LANGUAGE_CODE):
+        return translate_url(path, code)
+
+
+def alternates(path: str) -> list[dict[str, str]]:
+    """The page at path in every language: code, name (in its own language), url (absolute, for
+    hreflang), and the switcher's link (which remembers the choice)."""
+    return [
+        {
+            "code": code,
+            "name": name,
+            "url": settings.SITE_URL + path_in(path, code),
+            "choose": reverse("choose_language", args=[code]) + "?" + urlencode({"next": path}),
+        }
+        for code, name in settings.LANGUAGES
+    ]
+
+
+@require_GET
+def choose_language(request: HttpRequest, code: str) -> HttpResponse:
+    """The switcher: remember the language chosen and show the page it was chosen on (next, a
+    path on this site) in that language."""
+    if code not in CODES:
+        return HttpResponse("No such language.", status=404, content_type="text/plain")
+    next_path = request.GET.get("next", "/")
+    if not next_path.startswith("/") or not url_has_allowed_host_and_scheme(
+        next_path, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_path = "/"
+    response = HttpResponseRedirect(path_in(next_path, code))
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        secure=request.is_secure(),
+        httponly=True,
+    )
+    return response
+
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def language_alternates(context) -> list[dict[str, str]]:
+    """alternates() of the page being rendered: the request's path, or page_path for a page
+    rendered once for everyone (the petition page)."""
+    request = context.get("request")
+    path = context.get("page_path") or (request.path if request is not None else "/")
+    return alternates(path)
