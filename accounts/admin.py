@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from . import audit, roles
 from .models import AuditEvent, Membership, Organisation, User
@@ -121,13 +123,13 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "email", "is_superuser", "second_factor"]
     actions = ["reset_second_factor"]
 
-    @admin.display(description="second factor")
+    @admin.display(description=_("second factor"))
     def second_factor(self, user: User) -> str:
         from django_otp import user_has_device
 
-        return "set up" if user_has_device(user, confirmed=True) else "not yet"
+        return gettext("set up") if user_has_device(user, confirmed=True) else gettext("not yet")
 
-    @admin.action(description="Reset the second factor (they set up a new one at next login)")
+    @admin.action(description=_("Reset the second factor (they set up a new one at next login)"))
     def reset_second_factor(self, request, queryset) -> None:
         from django_otp import devices_for_user
 
@@ -137,7 +139,16 @@ class UserAdmin(BaseUserAdmin):
                 device.delete()
             if devices:
                 audit.record(request.user, "second factor reset", None, user)
-        self.message_user(request, f"Second factor reset for {len(queryset)} account(s).")
+        count = len(queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "Second factor reset for %(count)d account(s).",
+                "Second factor reset for %(count)d account(s).",
+                count,
+            )
+            % {"count": count},
+        )
 
 
 @admin.register(Organisation)

@@ -7,6 +7,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+
 from config.web import client_ip, network_of
 
 from .models import AuditEvent, Organisation
@@ -19,17 +22,20 @@ def record(
     target: object,
     **detail: Any,
 ) -> AuditEvent:
-    """Append an event. `actor` is a user, or None for the command line and tasks."""
+    """Append an event. `actor` is a user, or None for the command line and tasks. The log is
+    written in the site's language, whatever language the admin is shown in (a target's name
+    may hold a translated label)."""
     user = actor if getattr(actor, "is_authenticated", False) else None
-    if actor is not None and user is None:
-        detail.setdefault("by", str(actor))
-    return AuditEvent.objects.create(
-        actor=user,
-        organisation=organisation,
-        action=action,
-        target=str(target)[:200],
-        detail=detail,
-    )
+    with translation.override(settings.LANGUAGE_CODE):
+        if actor is not None and user is None:
+            detail.setdefault("by", str(actor))
+        return AuditEvent.objects.create(
+            actor=user,
+            organisation=organisation,
+            action=action,
+            target=str(target)[:200],
+            detail=detail,
+        )
 
 
 # Who is acting, for events recorded where the state changes (a model's signal) rather than in

@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django_otp import login as otp_login
@@ -39,7 +40,7 @@ BACKUP_DEVICE = "backup codes"
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=gettext_lazy("Code"),
         max_length=16,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
@@ -101,10 +102,12 @@ def _verify(request: HttpRequest, site: admin.AdminSite) -> HttpResponse:
         audit.record(user, "two-factor failed", None, user, network=audit.network(request))
         form.add_error(
             "code",
-            "That code is not right, or came too soon after a wrong one. Wait for the next "
-            "code from your app, or use a backup code.",
+            gettext(
+                "That code is not right, or came too soon after a wrong one. Wait for the next "
+                "code from your app, or use a backup code."
+            ),
         )
-    return _page(request, site, form, title="Enter your code")
+    return _page(request, site, form, title=gettext("Enter your code"))
 
 
 def _set_up(request: HttpRequest, site: admin.AdminSite) -> HttpResponse:
@@ -121,18 +124,20 @@ def _set_up(request: HttpRequest, site: admin.AdminSite) -> HttpResponse:
             codes = backup_codes(user)
             otp_login(request, device)
             audit.record(user, "two-factor set up", None, user, network=audit.network(request))
-            return _page(request, site, None, title="Keep your backup codes", codes=codes)
+            return _page(request, site, None, title=gettext("Keep your backup codes"), codes=codes)
         form.add_error(
             "code",
-            "That code is not right, or came too soon after a wrong one. Wait for the next "
-            "code from your app, and check that the phone's clock is right.",
+            gettext(
+                "That code is not right, or came too soon after a wrong one. Wait for the next "
+                "code from your app, and check that the phone's clock is right."
+            ),
         )
     qr = segno.make(device.config_url, error="m").svg_inline(scale=4, dark="#212529")
     return _page(
         request,
         site,
         form,
-        title="Set up your second factor",
+        title=gettext("Set up your second factor"),
         qr=mark_safe(qr),  # noqa: S308 - segno's own SVG; the URL is in the modules, not text
         key=app_key(device),
     )

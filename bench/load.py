@@ -18,7 +18,8 @@ they are not pass/fail conditions.
 
 Needs wrk (apt-get install wrk). Environment: BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/safe_passage_bench_load), BENCH_REDIS_URL (default
-redis://127.0.0.1:6379/5), BENCH_PORT (8011), BENCH_SECONDS per phase (10), WEB_CONCURRENCY
+redis://127.0.0.1:6379/5), BENCH_PORT (8011), BENCH_SECONDS per phase (10), BENCH_LANGUAGE (the
+site's language for every page, sign and confirmation: en, ko, zh-hans or ja; en), WEB_CONCURRENCY
 (gunicorn workers, 3, as `make serve`), WORKER_CONCURRENCY (Celery, 2).
 """
 
@@ -50,6 +51,8 @@ PORT = int(os.environ.get("BENCH_PORT", "8011"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 WEB_WORKERS = os.environ.get("WEB_CONCURRENCY", "3")
 CELERY_WORKERS = os.environ.get("WORKER_CONCURRENCY", "2")
+LANGUAGE = os.environ.get("BENCH_LANGUAGE", "en")
+PREFIX = "" if LANGUAGE == "en" else f"/{LANGUAGE}"  # the language's URLs (config/urls.py)
 BASE = f"http://127.0.0.1:{PORT}"
 SLUG = "bench-load"
 BIN = Path(sys.executable).parent
@@ -326,8 +329,8 @@ def main() -> int:
     if not shutil.which("wrk"):
         raise SystemExit("make bench needs wrk: apt-get install wrk")
     print(
-        f"database {DATABASE_URL}, redis {REDIS_URL}, {SECONDS} s per phase, gunicorn "
-        f"{WEB_WORKERS} workers, celery {CELERY_WORKERS}, {os.cpu_count()} cores"
+        f"language {LANGUAGE}, database {DATABASE_URL}, redis {REDIS_URL}, {SECONDS} s per "
+        f"phase, gunicorn {WEB_WORKERS} workers, celery {CELERY_WORKERS}, {os.cpu_count()} cores"
     )
     fresh_database()
     manage("migrate", "--noinput")
@@ -390,7 +393,7 @@ def main() -> int:
         # Every process started and warm (each gunicorn worker and the Celery worker import
         # Django on their own, a second or two of CPU each), and the emails of the warm-up's
         # signatures sent, before anything is measured.
-        sign_path = f"/petitions/{SLUG}/sign/"
+        sign_path = f"{PREFIX}/petitions/{SLUG}/sign/"
         warm_up = {**form, "run": f"warm-up-{form['run']}"}
         wrk("warm-up", "/bench/insert/", LUA_POST_FORM % {**warm_up, "path": "/bench/insert/"},
             32, seconds=2)  # fmt: skip
@@ -436,7 +439,7 @@ def main() -> int:
 
         pending = Signature.objects.filter(petition=petition, status="pending")
         links = [
-            f"/confirm/{uuid}/{make_token(uuid)}/"
+            f"{PREFIX}/confirm/{uuid}/{make_token(uuid)}/"
             for uuid in pending.values_list("uuid", flat=True).order_by("?")
         ]
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as paths:
@@ -458,7 +461,7 @@ def main() -> int:
         os.unlink(paths.name)
         lags = sampler.lags()
 
-        runs.append(wrk("petition page GET", f"/petitions/{SLUG}/", LUA_GET, 64))
+        runs.append(wrk("petition page GET", f"{PREFIX}/petitions/{SLUG}/", LUA_GET, 64))
         runs.append(wrk("count GET", f"/petitions/{SLUG}/count.json", LUA_GET, 64))
 
         # Exactness: the kept counts against the rows, once the last fold has run.
@@ -468,6 +471,9 @@ def main() -> int:
         petition.refresh_from_db()
         rows = Signature.objects.filter(petition=petition, status="confirmed").count()
         all_rows = Signature.objects.filter(petition=petition).count()
+        other_language = Signature.objects.filter(petition=petition).exclude(language=LANGUAGE)
+        if other_language.exists():
+            failures.append(f"signatures not in {LANGUAGE}: {other_language.count()}")
         countries = sum(petition.country_counts.values_list("count", flat=True))
         hours = sum(petition.hourly_counts.values_list("count", flat=True))
         for label, kept in [("count", petition.signature_count), ("by country", countries),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from accounts.models import Organisation
@@ -18,28 +19,40 @@ class CampaignQuerySet(models.QuerySet):
 
 class Campaign(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        LIVE = "live", "Live"
-        ENDED = "ended", "Ended"
+        DRAFT = "draft", _("Draft")
+        LIVE = "live", _("Live")
+        ENDED = "ended", _("Ended")
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="campaigns"
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        verbose_name=_("organisation"),
     )
-    title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80, unique=True)
-    tagline = models.CharField(max_length=300, blank=True)
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    slug = models.SlugField(max_length=80, unique=True, verbose_name=_("slug"))
+    tagline = models.CharField(max_length=300, blank=True, verbose_name=_("tagline"))
     description = models.TextField(
-        blank=True, help_text="Plain text; blank lines start paragraphs."
+        blank=True,
+        help_text=_("Plain text; blank lines start paragraphs."),
+        verbose_name=_("description"),
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    starts_on = models.DateField(null=True, blank=True)
-    ends_on = models.DateField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        verbose_name=_("status"),
+    )
+    starts_on = models.DateField(null=True, blank=True, verbose_name=_("starts on"))
+    ends_on = models.DateField(null=True, blank=True, verbose_name=_("ends on"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = CampaignQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
         ordering = ["-starts_on", "title"]
 
     def __str__(self) -> str:
@@ -52,17 +65,27 @@ class Campaign(models.Model):
 class Story(models.Model):
     """A testimony published with a campaign. People at risk are named only by a pseudonym."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="stories")
-    title = models.CharField(max_length=200)
-    pseudonym = models.CharField(
-        max_length=100, help_text="Never a real name: the people in these stories are at risk."
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="stories",
+        verbose_name=_("campaign"),
     )
-    body = models.TextField(help_text="Plain text; blank lines start paragraphs.")
-    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    pseudonym = models.CharField(
+        max_length=100,
+        help_text=_("Never a real name: the people in these stories are at risk."),
+        verbose_name=_("pseudonym"),
+    )
+    body = models.TextField(
+        help_text=_("Plain text; blank lines start paragraphs."), verbose_name=_("body")
+    )
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("story")
         ordering = ["position", "pk"]
-        verbose_name_plural = "stories"
+        verbose_name_plural = _("stories")
 
     def __str__(self) -> str:
         return self.title
@@ -71,15 +94,22 @@ class Story(models.Model):
 class Event(models.Model):
     """A local action on a campaign's day: a vigil, a march, a letter handed to an embassy."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
-    city = models.CharField(max_length=100)
-    country = CountryField()
-    venue = models.CharField(max_length=200, blank=True)
-    starts_at = models.DateTimeField()
-    organiser = models.CharField(max_length=200, blank=True)
-    description = models.TextField(blank=True)
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("campaign"),
+    )
+    city = models.CharField(max_length=100, verbose_name=_("city"))
+    country = CountryField(verbose_name=_("country"))
+    venue = models.CharField(max_length=200, blank=True, verbose_name=_("venue"))
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    organiser = models.CharField(max_length=200, blank=True, verbose_name=_("organiser"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         ordering = ["starts_at", "city"]
 
     def __str__(self) -> str:
@@ -89,13 +119,20 @@ class Event(models.Model):
 class Resource(models.Model):
     """Material supporters can use: a printable poster, a briefing, a letter template."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="resources")
-    title = models.CharField(max_length=200)
-    url = models.URLField()
-    description = models.CharField(max_length=300, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="resources",
+        verbose_name=_("campaign"),
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    url = models.URLField(verbose_name=_("url"))
+    description = models.CharField(max_length=300, blank=True, verbose_name=_("description"))
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
         ordering = ["position", "pk"]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
@@ -54,8 +55,8 @@ class FilterLookupsOnly:
 
 
 class StaffAdminSite(admin.AdminSite):
-    site_header = "Safe Passage staff"
-    site_title = "Safe Passage staff"
+    site_header = gettext_lazy("Safe Passage staff")
+    site_title = gettext_lazy("Safe Passage staff")
 
     def register(self, model_or_iterable, admin_class=None, **options) -> None:
         admin_class = admin_class or admin.ModelAdmin

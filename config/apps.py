@@ -1,4 +1,5 @@
 from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_static.apps import DefaultConfig as StaticConfig
 from django_otp.plugins.otp_totp.apps import DefaultConfig as TOTPConfig
 
@@ -12,10 +13,10 @@ class StaffAdminConfig(AdminConfig):
 class AuthenticatorAppsConfig(TOTPConfig):
     """django-otp's TOTP devices, named for the admin's sidebar."""
 
-    verbose_name = "Second factor: authenticator apps"
+    verbose_name = gettext_lazy("Second factor: authenticator apps")
 
 
 class BackupCodesConfig(StaticConfig):
     """django-otp's static tokens: the backup codes."""
 
-    verbose_name = "Second factor: backup codes"
+    verbose_name = gettext_lazy("Second factor: backup codes")

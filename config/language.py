@@ -5,7 +5,8 @@ the others under their code (/ko/petitions/…, /zh-hans/…, /ja/…; config/ur
 i18n_patterns). A page at an English URL goes, on a GET, to the same page in the visitor's
 language when that is another one: the language they chose with the switcher (a cookie), or on
 a first visit the one their browser asks for (Accept-Language). The switcher's links set that
-cookie and lead to the same page in the chosen language. The JSON API answers in the language
+cookie and lead to the same page in the chosen language. The staff's admin has one URL for all
+languages and is shown in the same visitor's language. The JSON API answers in the language
 asked by `?lang=`, the URL or Accept-Language (requested_language()).
 """
 
@@ -48,8 +49,6 @@ class LanguageMiddleware(LocaleMiddleware):
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         super().process_request(request)
-        if request.method not in ("GET", "HEAD") or request.path_info.endswith(_NOT_PAGES):
-            return None
         if translation.get_language_from_path(request.path_info):
             return None
         # The switcher's cookie, else the first of Accept-Language the site has, else English.
@@ -58,8 +57,12 @@ class LanguageMiddleware(LocaleMiddleware):
             return None
         path = f"/{wanted}{request.path_info}"
         with translation.override(wanted):  # a path resolves in its own language only
-            valid = is_valid_path(path, getattr(request, "urlconf", None))
-        if not valid:  # not a translated page: the admin, say
+            translated_page = is_valid_path(path, getattr(request, "urlconf", None))
+        if not translated_page:  # the staff's admin: in their language, at its one URL
+            translation.activate(wanted)
+            request.LANGUAGE_CODE = wanted
+            return None
+        if request.method not in ("GET", "HEAD") or request.path_info.endswith(_NOT_PAGES):
             return None
         query = request.META.get("QUERY_STRING", "")
         location = get_script_prefix().rstrip("/") + path + (f"?{query}" if query else "")

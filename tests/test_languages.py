@@ -297,3 +297,50 @@ def test_every_string_in_the_code_and_templates_is_in_every_catalogue(
             ["msgcmp", str(catalogue), str(fresh)], capture_output=True, text=True
         )
         assert compared.returncode == 0, compared.stderr
+
+
+# The staff's admin
+
+
+def test_the_admin_is_in_the_staff_members_language(client, manager, campaign, petition):
+    client.force_login(manager)
+    dashboard = reverse("admin:campaigns_campaign_dashboard", args=[campaign.pk])
+
+    page = client.get(dashboard, HTTP_ACCEPT_LANGUAGE=KOREAN).content.decode()
+
+    assert '<html lang="ko"' in page
+    assert translated("Latest signatures", "ko") in page
+    assert translated("Confirmation rate", "ko") in page
+    with translation.override("ko"):
+        assert (
+            str(Signature._meta.verbose_name_plural)
+            in client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE=KOREAN).content.decode()
+        )
+
+
+def test_the_admins_switcher_keeps_the_admin_page_and_the_choice(client, manager, campaign):
+    client.force_login(manager)
+    dashboard = reverse("admin:campaigns_campaign_dashboard", args=[campaign.pk])
+
+    chosen = client.get("/language/en/", {"next": dashboard}, HTTP_ACCEPT_LANGUAGE=KOREAN)
+    page = client.get(dashboard, HTTP_ACCEPT_LANGUAGE=KOREAN).content.decode()
+
+    assert chosen["Location"] == dashboard
+    assert '<html lang="en"' in page and "Latest signatures" in page
+    assert re.search(r'<a href="/language/ja/\?next=[^"]+" lang="ja">日本語</a>', page)
+
+
+def test_the_audit_log_is_written_in_the_sites_language_whatever_the_admins(superuser):
+    from accounts.audit import record
+    from accounts.models import AuditEvent
+    from petitions.models import SigningLimit
+
+    limit = SigningLimit(scope=SigningLimit.Scope.ADDRESS, limit=5, window_minutes=10)
+    with translation.override("ko"):
+        shown_in_korean = str(limit)
+        record(superuser, "signing limit changed", None, limit)
+
+    event = AuditEvent.objects.get()
+    with translation.override("en"):
+        assert event.target == str(limit)
+    assert event.target != shown_in_korean

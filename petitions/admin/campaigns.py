@@ -3,6 +3,7 @@ from django.db import models
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.translation import gettext as _
 
 from accounts.admin import OrganisationScopedAdmin, ScopedInline
 from campaigns.models import Campaign, Event, Resource, Story
@@ -63,7 +64,7 @@ class CampaignAdmin(OrganisationScopedAdmin):
             raise Http404("No such campaign.")
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Dashboard: {campaign}",
+            "title": _("Dashboard: %(campaign)s") % {"campaign": campaign},
             "opts": self.model._meta,
             "campaign": campaign,
             **dashboard.figures(campaign),

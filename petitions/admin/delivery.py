@@ -7,6 +7,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import audit
@@ -39,7 +41,7 @@ class PresentationAdmin(ReadOnlyAdmin, OrganisationScopedAdmin):
         "document_link"
     ]
 
-    @admin.display(description="Document")
+    @admin.display(description=gettext_lazy("Document"))
     def document_link(self, presentation: Presentation) -> str:
         return _presentation_link(presentation)
 
@@ -80,9 +82,15 @@ class PresentationAdmin(ReadOnlyAdmin, OrganisationScopedAdmin):
             self.message_user(request, str(exc), messages.WARNING)
         else:
             outcome = {  # built by now where tasks run in the request (no Redis)
-                Presentation.Status.BUILDING: ("The document is being built again.", messages.INFO),
-                Presentation.Status.READY: ("The document is built.", messages.SUCCESS),
-                Presentation.Status.FAILED: ("Building the document failed again.", messages.ERROR),
+                Presentation.Status.BUILDING: (
+                    _("The document is being built again."),
+                    messages.INFO,
+                ),
+                Presentation.Status.READY: (_("The document is built."), messages.SUCCESS),
+                Presentation.Status.FAILED: (
+                    _("Building the document failed again."),
+                    messages.ERROR,
+                ),
             }
             self.message_user(request, *outcome[presentation.status])
         return redirect("admin:petitions_presentation_change", presentation.pk)
@@ -145,16 +153,21 @@ class ExportAdmin(OrganisationScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Progress")
+    @admin.display(description=gettext_lazy("Progress"))
     def progress(self, export: Export) -> str:
-        return f"{export.progress_percent}% ({export.rows_done:,} of {export.rows_total:,})"
+        return _("%(percent)s%% (%(done)s of %(total)s)") % {
+            "percent": export.progress_percent,
+            "done": f"{export.rows_done:,}",
+            "total": f"{export.rows_total:,}",
+        }
 
-    @admin.display(description="File")
+    @admin.display(description=gettext_lazy("File"))
     def download(self, export: Export) -> str:
         if export.status != Export.Status.DONE:
             return export.get_status_display()
         url = reverse("admin:petitions_export_download", args=[export.pk])
-        return format_html('<a href="{}">Download {}</a>', url, export.format.upper())
+        label = _("Download %(format)s") % {"format": export.format.upper()}
+        return format_html('<a href="{}">{}</a>', url, label)
 
     def get_urls(self):
         own = [
@@ -174,10 +187,17 @@ class ExportAdmin(OrganisationScopedAdmin):
         if export.include_email and not can_see_emails(role):
             raise Http404
         if export.status == Export.Status.DELETED:
+            days = settings.EXPORT_RETENTION_DAYS
             self.message_user(
                 request,
-                f"This export's file was deleted {settings.EXPORT_RETENTION_DAYS} days after it "
-                "was built, as every export's is. Export the petition again for a new one.",
+                ngettext(
+                    "This export's file was deleted %(days)d days after it was built, as every "
+                    "export's is. Export the petition again for a new one.",
+                    "This export's file was deleted %(days)d days after it was built, as every "
+                    "export's is. Export the petition again for a new one.",
+                    days,
+                )
+                % {"days": days},
                 messages.WARNING,
             )
             return redirect("admin:petitions_export_change", export.pk)

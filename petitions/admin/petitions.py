@@ -14,6 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts import audit
 from accounts.admin import OrganisationScopedAdmin, ScopedInline
@@ -79,7 +81,7 @@ class PresentationInline(ScopedInline, admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Document")
+    @admin.display(description=gettext_lazy("Document"))
     def download(self, presentation: Presentation) -> str:
         return _presentation_link(presentation)
 
@@ -88,22 +90,33 @@ def _presentation_link(presentation: Presentation) -> str:
     if presenting.rebuildable(presentation):  # its page has the button, for those who may
         url = reverse("admin:petitions_presentation_change", args=[presentation.pk])
         status = presentation.get_status_display()
-        return format_html('{} (<a href="{}">build it again</a>)', status, url)
+        return format_html('{} (<a href="{}">{}</a>)', status, url, _("build it again"))
     if presentation.status != Presentation.Status.READY:
         return presentation.get_status_display()
     url = reverse("admin:petitions_presentation_document", args=[presentation.pk])
-    return format_html('<a href="{}">Download PDF</a>', url)
+    return format_html('<a href="{}">{}</a>', url, _("Download PDF"))
 
 
 class PresentForm(forms.Form):
     presented_on = forms.DateField(
+        label=gettext_lazy("Presented on"),
         initial=timezone.localdate,
         # A browser's date box takes and gives ISO dates only.
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    place = forms.CharField(max_length=200, help_text="e.g. the Chinese Embassy, London")
-    recipient = forms.CharField(max_length=200, help_text="Who received it.")
-    presented_by = forms.CharField(max_length=200, help_text="Who handed it over.")
+    place = forms.CharField(
+        label=gettext_lazy("Place"),
+        max_length=200,
+        help_text=gettext_lazy("e.g. the Chinese Embassy, London"),
+    )
+    recipient = forms.CharField(
+        label=gettext_lazy("Recipient"), max_length=200, help_text=gettext_lazy("Who received it.")
+    )
+    presented_by = forms.CharField(
+        label=gettext_lazy("Presented by"),
+        max_length=200,
+        help_text=gettext_lazy("Who handed it over."),
+    )
 
 
 def _temp_file():
@@ -208,8 +221,14 @@ class PetitionAdmin(OrganisationScopedAdmin):
         )
         self.message_user(
             request,
-            f"{count:,} signatures is a large export: it is being built in the background. "
-            "Download it from this page when it is done.",
+            ngettext(
+                "%(count)s signatures is a large export: it is being built in the background. "
+                "Download it from this page when it is done.",
+                "%(count)s signatures is a large export: it is being built in the background. "
+                "Download it from this page when it is done.",
+                count,
+            )
+            % {"count": f"{count:,}"},
             messages.INFO,
         )
         return redirect("admin:petitions_export_change", export.pk)
@@ -273,7 +292,7 @@ class PetitionAdmin(OrganisationScopedAdmin):
             raise PermissionDenied
         if petition.is_sealed:
             self.message_user(
-                request, "This petition has already been presented.", messages.WARNING
+                request, _("This petition has already been presented."), messages.WARNING
             )
             return redirect("admin:petitions_petition_change", petition.pk)
         form = PresentForm(request.POST or None)
@@ -289,28 +308,29 @@ class PetitionAdmin(OrganisationScopedAdmin):
                 return redirect("admin:petitions_petition_change", petition.pk)
             else:
                 presentation.refresh_from_db()
-                document = (
-                    "The presentation document is ready under Presentations below."
+                done = (
+                    _(
+                        "Marked as presented; signing is closed. The presentation document is "
+                        "ready under Presentations below."
+                    )
                     if presentation.status == Presentation.Status.READY
-                    else "The presentation document is being built and will appear under "
-                    "Presentations below."
+                    else _(
+                        "Marked as presented; signing is closed. The presentation document is "
+                        "being built and will appear under Presentations below."
+                    )
                 )
-                self.message_user(
-                    request,
-                    f"Marked as presented; signing is closed. {document}",
-                    messages.SUCCESS,
-                )
+                self.message_user(request, done, messages.SUCCESS)
                 return redirect("admin:petitions_petition_change", petition.pk)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Mark as presented: {petition}",
+            "title": _("Mark as presented: %(petition)s") % {"petition": petition},
             "petition": petition,
             "form": form,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/petitions/petition/present.html", context)
 
-    @admin.action(description="Export signatures as CSV (built in the background)")
+    @admin.action(description=gettext_lazy("Export signatures as CSV (built in the background)"))
     def export_csv_in_background(self, request, queryset):
         queued = 0
         for petition in queryset.select_related("campaign"):
@@ -321,4 +341,13 @@ class PetitionAdmin(OrganisationScopedAdmin):
                 petition, format="csv", include_email=can_see_emails(role), user=request.user
             )
             queued += 1
-        self.message_user(request, f"{queued} export(s) queued; see Exports.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d export(s) queued; see Exports.",
+                "%(count)d export(s) queued; see Exports.",
+                queued,
+            )
+            % {"count": queued},
+            messages.SUCCESS,
+        )

@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Case, F, Value, When
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, gettext_lazy, ngettext_lazy
 
 from accounts import roles
 from accounts.admin import OrganisationScopedAdmin
@@ -14,13 +15,63 @@ from petitions.models import (
 )
 from petitions.services import moderation
 
+# What each action did, as staff read it; keyed by the English word _change() is given.
+DONE_WORDS = {
+    "invalidated": gettext_lazy("invalidated"),
+    "withdrawn": gettext_lazy("withdrawn"),
+    "restored": gettext_lazy("restored"),
+    "released": gettext_lazy("released"),
+    "sent again": gettext_lazy("sent again"),
+    "erased": gettext_lazy("erased"),
+}
+DONE_MESSAGES = {
+    "invalidated": ngettext_lazy(
+        "%(count)d signature(s) invalidated; counts updated.",
+        "%(count)d signature(s) invalidated; counts updated.",
+        "count",
+    ),
+    "withdrawn": ngettext_lazy(
+        "%(count)d signature(s) withdrawn; counts updated.",
+        "%(count)d signature(s) withdrawn; counts updated.",
+        "count",
+    ),
+    "restored": ngettext_lazy(
+        "%(count)d signature(s) restored; counts updated.",
+        "%(count)d signature(s) restored; counts updated.",
+        "count",
+    ),
+    "released": ngettext_lazy(
+        "%(count)d signature(s) released; counts updated.",
+        "%(count)d signature(s) released; counts updated.",
+        "count",
+    ),
+    "sent again": ngettext_lazy(
+        "%(count)d signature(s) sent again; counts updated.",
+        "%(count)d signature(s) sent again; counts updated.",
+        "count",
+    ),
+    "erased": ngettext_lazy(
+        "%(count)d signature(s) erased; counts updated.",
+        "%(count)d signature(s) erased; counts updated.",
+        "count",
+    ),
+}
+TO_BE_DONE_TITLES = {
+    "invalidated": gettext_lazy("Signatures to be invalidated"),
+    "withdrawn": gettext_lazy("Signatures to be withdrawn"),
+    "restored": gettext_lazy("Signatures to be restored"),
+    "released": gettext_lazy("Signatures to be released"),
+    "sent again": gettext_lazy("Signatures to be sent again"),
+    "erased": gettext_lazy("Signatures to be erased"),
+}
+
 
 class HeldFilter(admin.SimpleListFilter):
-    title = "held"
+    title = gettext_lazy("held")
     parameter_name = "held"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Held (not counted)"), ("no", "Not held")]
+        return [("yes", gettext("Held (not counted)")), ("no", gettext("Not held"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -124,7 +175,7 @@ class SignatureAdmin(OrganisationScopedAdmin):
             )
         )
 
-    @admin.display(description="email", ordering="shown_email")
+    @admin.display(description=gettext_lazy("email"), ordering="shown_email")
     def address(self, signature: Signature) -> str:
         return with_idna_domain(signature.shown_email) or "—"
 
@@ -169,40 +220,50 @@ class SignatureAdmin(OrganisationScopedAdmin):
         return [f for f in fields if f not in Signature.PRIVATE_FIELDS]
 
     @admin.action(
-        description="Invalidate selected signatures (they stop counting)", permissions=["change"]
+        description=gettext_lazy("Invalidate selected signatures (they stop counting)"),
+        permissions=["change"],
     )
     def invalidate(self, request, queryset):
         return self._change(request, queryset, moderation.invalidate_signatures, "invalidated")
 
     @admin.action(
-        description="Withdraw selected signatures at the signer's request (they stop counting)",
+        description=gettext_lazy(
+            "Withdraw selected signatures at the signer's request (they stop counting)"
+        ),
         permissions=["change"],
     )
     def withdraw(self, request, queryset):
         return self._change(request, queryset, moderation.withdraw_signatures, "withdrawn")
 
     @admin.action(
-        description="Release selected held signatures (confirmed ones start counting)",
+        description=gettext_lazy(
+            "Release selected held signatures (confirmed ones start counting)"
+        ),
         permissions=["change"],
     )
     def release(self, request, queryset):
         return self._change(request, queryset, moderation.release_signatures, "released")
 
     @admin.action(
-        description="Restore selected invalidated or withdrawn signatures", permissions=["change"]
+        description=gettext_lazy("Restore selected invalidated or withdrawn signatures"),
+        permissions=["change"],
     )
     def restore(self, request, queryset):
         return self._change(request, queryset, moderation.restore_signatures, "restored")
 
     @admin.action(
-        description="Resend the confirmation email to selected pending signatures (capped)",
+        description=gettext_lazy(
+            "Resend the confirmation email to selected pending signatures (capped)"
+        ),
         permissions=["change"],
     )
     def resend(self, request, queryset):
         return self._change(request, queryset, moderation.resend_confirmations, "sent again")
 
     @admin.action(
-        description="Erase the signers' personal data at their request (they still count)",
+        description=gettext_lazy(
+            "Erase the signers' personal data at their request (they still count)"
+        ),
         permissions=["erase"],
     )
     def erase(self, request, queryset):
@@ -218,9 +279,8 @@ class SignatureAdmin(OrganisationScopedAdmin):
         if request.POST.get("confirmed") != "yes":
             return self._count_first(request, queryset, done, selected)
         changed = change(queryset, by=request.user)
-        self.message_user(
-            request, f"{changed} signature(s) {done}; counts updated.", messages.SUCCESS
-        )
+        message = DONE_MESSAGES[done] % {"count": changed}
+        self.message_user(request, message, messages.SUCCESS)
         return None
 
     def _count_first(self, request, queryset, done: str, selected: int) -> TemplateResponse:
@@ -234,9 +294,9 @@ class SignatureAdmin(OrganisationScopedAdmin):
         total = sum(by_status.values())
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Signatures to be {done}",
+            "title": TO_BE_DONE_TITLES[done],
             "opts": self.model._meta,
-            "done": done,
+            "done": DONE_WORDS[done],
             "total": total,
             "left_out": selected - total,
             "presented": 0

@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.db.models import Sum
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
 
 from accounts import audit
 from config.private_files import FILE_MODE, FOLDER_MODE, private_file, private_folder
@@ -49,19 +50,32 @@ def private_storage() -> FileSystemStorage:
 class PaperBatch(SealedWithThePetition):
     """Signatures collected on paper (at a march, a vigil, a stall), counted in the total."""
 
-    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="paper_batches")
-    count = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    received_on = models.DateField()
-    location = models.CharField(max_length=200, help_text="Where they were collected.")
-    note = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    petition = models.ForeignKey(
+        Petition,
+        on_delete=models.PROTECT,
+        related_name="paper_batches",
+        verbose_name=_("petition"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    count = models.PositiveIntegerField(validators=[MinValueValidator(1)], verbose_name=_("count"))
+    received_on = models.DateField(verbose_name=_("received on"))
+    location = models.CharField(
+        max_length=200,
+        help_text=_("Where they were collected."),
+        verbose_name=_("location"),
+    )
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["received_on", "pk"]
-        verbose_name_plural = "paper batches"
+        verbose_name_plural = _("paper batches")
 
     def __str__(self) -> str:
         return f"{self.count} on paper from {self.location} ({self.received_on})"
@@ -111,33 +125,66 @@ class Presentation(models.Model):
     """What was handed over, when, where and to whom, with the document's fingerprint."""
 
     class Status(models.TextChoices):
-        BUILDING = "building", "Building the document"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Failed"
+        BUILDING = "building", _("Building the document")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
 
-    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="presentations")
-    presented_on = models.DateField()
-    place = models.CharField(max_length=200, help_text="e.g. the Chinese Embassy, London")
-    recipient = models.CharField(max_length=200, help_text="Who received the petition.")
-    presented_by = models.CharField(max_length=200, help_text="Who handed it over.")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BUILDING)
-    document = models.FileField(storage=private_storage, upload_to="presentations/", blank=True)
-    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    petition = models.ForeignKey(
+        Petition,
+        on_delete=models.PROTECT,
+        related_name="presentations",
+        verbose_name=_("petition"),
+    )
+    presented_on = models.DateField(verbose_name=_("presented on"))
+    place = models.CharField(
+        max_length=200,
+        help_text=_("e.g. the Chinese Embassy, London"),
+        verbose_name=_("place"),
+    )
+    recipient = models.CharField(
+        max_length=200,
+        help_text=_("Who received the petition."),
+        verbose_name=_("recipient"),
+    )
+    presented_by = models.CharField(
+        max_length=200,
+        help_text=_("Who handed it over."),
+        verbose_name=_("presented by"),
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.BUILDING,
+        verbose_name=_("status"),
+    )
+    document = models.FileField(
+        storage=private_storage,
+        upload_to="presentations/",
+        blank=True,
+        verbose_name=_("document"),
+    )
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     # A random value printed in the document and kept here, never shown publicly: without it, a
     # guess at a small petition's signers cannot be checked against the published SHA-256, and
     # with it the document can be rebuilt byte for byte.
-    seal = models.CharField(max_length=32, default=new_seal, editable=False)
-    online_count = models.PositiveIntegerField(default=0)
-    paper_count = models.PositiveIntegerField(default=0)
-    total_count = models.PositiveIntegerField(default=0)
+    seal = models.CharField(max_length=32, default=new_seal, editable=False, verbose_name=_("seal"))
+    online_count = models.PositiveIntegerField(default=0, verbose_name=_("online count"))
+    paper_count = models.PositiveIntegerField(default=0, verbose_name=_("paper count"))
+    total_count = models.PositiveIntegerField(default=0, verbose_name=_("total count"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
 
     class Meta:
+        verbose_name = _("presentation")
+        verbose_name_plural = _("presentations")
         ordering = ["-presented_on", "-pk"]
 
     def __str__(self) -> str:
@@ -148,31 +195,49 @@ class Export(models.Model):
     """A staff export too large to build in a request: built by Celery, downloaded when done."""
 
     class Format(models.TextChoices):
-        CSV = "csv", "CSV"
-        PDF = "pdf", "PDF (presentation document)"
+        CSV = "csv", _("CSV")
+        PDF = "pdf", _("PDF (presentation document)")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        DELETED = "deleted", "File deleted"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        DELETED = "deleted", _("File deleted")
 
-    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="exports")
-    format = models.CharField(max_length=3, choices=Format.choices)
-    include_email = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    rows_total = models.PositiveIntegerField(default=0)
-    rows_done = models.PositiveIntegerField(default=0)
-    file = models.FileField(storage=private_storage, upload_to="exports/", blank=True)
-    error = models.TextField(blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    petition = models.ForeignKey(
+        Petition,
+        on_delete=models.CASCADE,
+        related_name="exports",
+        verbose_name=_("petition"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    format = models.CharField(max_length=3, choices=Format.choices, verbose_name=_("format"))
+    include_email = models.BooleanField(default=False, verbose_name=_("include email"))
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.QUEUED,
+        verbose_name=_("status"),
+    )
+    rows_total = models.PositiveIntegerField(default=0, verbose_name=_("rows total"))
+    rows_done = models.PositiveIntegerField(default=0, verbose_name=_("rows done"))
+    file = models.FileField(
+        storage=private_storage, upload_to="exports/", blank=True, verbose_name=_("file")
+    )
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -85,33 +85,57 @@ class Petition(models.Model):
 
     UNPUBLISHED = (Status.DRAFT, Status.SCHEDULED)
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="petitions")
-    title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80, unique=True)
-    target = models.CharField(
-        max_length=200, help_text="Who the petition is addressed to, e.g. a government."
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.PROTECT,
+        related_name="petitions",
+        verbose_name=gettext_lazy("campaign"),
     )
-    statement = models.TextField(help_text="Plain text; blank lines start paragraphs.")
-    goal = models.PositiveIntegerField(default=1000)
+    title = models.CharField(max_length=200, verbose_name=gettext_lazy("title"))
+    slug = models.SlugField(max_length=80, unique=True, verbose_name=gettext_lazy("slug"))
+    target = models.CharField(
+        max_length=200,
+        help_text=gettext_lazy("Who the petition is addressed to, e.g. a government."),
+        verbose_name=gettext_lazy("target"),
+    )
+    statement = models.TextField(
+        help_text=gettext_lazy("Plain text; blank lines start paragraphs."),
+        verbose_name=gettext_lazy("statement"),
+    )
+    goal = models.PositiveIntegerField(default=1000, verbose_name=gettext_lazy("goal"))
     goal_step = models.PositiveIntegerField(
         default=0,
-        help_text="When the goal is reached, raise it by this much; 0 raises it to the next of "
-        "1, 2, 5, 10, 20, 50… thousand.",
+        help_text=gettext_lazy(
+            "When the goal is reached, raise it by this much; 0 raises it to the next of "
+            "1, 2, 5, 10, 20, 50… thousand."
+        ),
+        verbose_name=gettext_lazy("goal step"),
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    opens_at = models.DateTimeField(null=True, blank=True)
-    closes_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        verbose_name=gettext_lazy("status"),
+    )
+    opens_at = models.DateTimeField(null=True, blank=True, verbose_name=gettext_lazy("opens at"))
+    closes_at = models.DateTimeField(null=True, blank=True, verbose_name=gettext_lazy("closes at"))
     # Confirmed online signatures, kept by petitions.counting (tallies folded in batches) so
     # that reading the count is one row, not a COUNT(*).
-    signature_count = models.PositiveIntegerField(default=0, editable=False)
+    signature_count = models.PositiveIntegerField(
+        default=0, editable=False, verbose_name=gettext_lazy("signature count")
+    )
     # Signatures collected on paper: the sum of the petition's paper batches, kept by
     # petitions.services.paper whenever a batch changes.
-    paper_count = models.PositiveIntegerField(default=0, editable=False)
+    paper_count = models.PositiveIntegerField(
+        default=0, editable=False, verbose_name=gettext_lazy("paper count")
+    )
     # When tallies were last folded into the counts (petitions.counting): the hourly recount looks
     # only at petitions whose counts can have changed since its last run.
-    counts_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    counts_changed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=gettext_lazy("counts changed at")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=gettext_lazy("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=gettext_lazy("updated at"))
 
     objects = PetitionQuerySet.as_manager()
 
@@ -122,6 +146,8 @@ class Petition(models.Model):
     SEALED_STATUSES = (Status.PRESENTED, Status.ARCHIVED)
 
     class Meta:
+        verbose_name = gettext_lazy("petition")
+        verbose_name_plural = gettext_lazy("petitions")
         ordering = ["campaign", "-opens_at", "title"]
 
     def __str__(self) -> str:
@@ -165,17 +191,20 @@ class Petition(models.Model):
         changed = self.sealed_changes(fields)
         if changed:
             raise SealedPetition(
-                "This petition has been presented: it stays as it was handed over. Only "
-                f"archiving it, or bringing it back from the archive, is possible (not: "
-                f"{', '.join(changed)})."
+                _(
+                    "This petition has been presented: it stays as it was handed over. Only "
+                    "archiving it, or bringing it back from the archive, is possible (not: "
+                    "%(fields)s)."
+                )
+                % {"fields": ", ".join(changed)}
             )
 
     def clean(self) -> None:
         self._refuse_changes_to_sealed(None)
         if self.status == self.Status.SCHEDULED and not self.opens_at:
-            raise ValidationError({"opens_at": "A scheduled petition needs its opening time."})
+            raise ValidationError({"opens_at": _("A scheduled petition needs its opening time.")})
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
-            raise ValidationError({"closes_at": "It must close after it opens."})
+            raise ValidationError({"closes_at": _("It must close after it opens.")})
 
     @property
     def is_accepting_signatures(self) -> bool:
@@ -241,6 +270,8 @@ class SealedWithThePetition(models.Model):
     whichever path saves or deletes it (an inline, the shell, a task)."""
 
     class Meta:
+        verbose_name = gettext_lazy("sealed with the petition")
+        verbose_name_plural = gettext_lazy("sealed with the petitions")
         abstract = True
 
     def save(self, *args, **kwargs) -> None:
@@ -258,15 +289,22 @@ class SealedWithThePetition(models.Model):
     def refuse_if_sealed(self) -> None:
         if is_sealed(self.petition_id):
             raise SealedPetition(
-                "This petition has been presented: its demands and paper signatures stay as "
-                "they were handed over."
+                _(
+                    "This petition has been presented: its demands and paper signatures stay "
+                    "as they were handed over."
+                )
             )
 
 
 class Demand(SealedWithThePetition):
-    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="demands")
-    position = models.PositiveSmallIntegerField(default=0)
-    text = models.TextField()
+    petition = models.ForeignKey(
+        Petition,
+        on_delete=models.CASCADE,
+        related_name="demands",
+        verbose_name=gettext_lazy("petition"),
+    )
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=gettext_lazy("position"))
+    text = models.TextField(verbose_name=gettext_lazy("text"))
 
     class Meta:
         ordering = ["position", "pk"]

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
 
 from accounts import audit
 from petitions.models.signatures import Signature
@@ -18,19 +19,39 @@ class SigningRule(models.Model):
     Blocked: always held, with this rule as the reason."""
 
     class Kind(models.TextChoices):
-        ALLOW = "allow", "Allow (never hold)"
-        BLOCK = "block", "Block (always hold)"
+        ALLOW = "allow", _("Allow (never hold)")
+        BLOCK = "block", _("Block (always hold)")
 
-    kind = models.CharField(max_length=5, choices=Kind.choices)
+    kind = models.CharField(max_length=5, choices=Kind.choices, verbose_name=_("kind"))
     network = models.CharField(
-        max_length=43, blank=True, help_text="e.g. 203.0.113.0/24 or 2001:db8::/48"
+        max_length=43,
+        blank=True,
+        help_text=_("e.g. 203.0.113.0/24 or 2001:db8::/48"),
+        verbose_name=_("network"),
     )
-    domain = models.CharField(max_length=253, blank=True, help_text="e.g. example.org")
-    address = models.CharField(max_length=254, blank=True, help_text="one email address")
-    note = models.CharField(max_length=200, blank=True, help_text="Why, for other staff.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    domain = models.CharField(
+        max_length=253,
+        blank=True,
+        help_text=_("e.g. example.org"),
+        verbose_name=_("domain"),
+    )
+    address = models.CharField(
+        max_length=254,
+        blank=True,
+        help_text=_("one email address"),
+        verbose_name=_("address"),
+    )
+    note = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_("Why, for other staff."),
+        verbose_name=_("note"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("signing rule")
+        verbose_name_plural = _("signing rules")
         ordering = ["kind", "network", "domain", "address"]
 
     def __str__(self) -> str:
@@ -39,12 +60,12 @@ class SigningRule(models.Model):
     def clean(self) -> None:
         given = [f for f in ("network", "domain", "address") if getattr(self, f).strip()]
         if len(given) != 1:
-            raise ValidationError("Give exactly one of a network, a domain or an address.")
+            raise ValidationError(_("Give exactly one of a network, a domain or an address."))
         if self.network:
             try:
                 self.network = str(ipaddress.ip_network(self.network.strip(), strict=False))
             except ValueError:
-                message = "Not a network such as 203.0.113.0/24."
+                message = _("Not a network such as 203.0.113.0/24.")
                 raise ValidationError({"network": message}) from None
         self.domain = self.domain.strip().lower().lstrip("@")
         self.address = Signature.canonical_email(self.address) if self.address else ""
@@ -58,29 +79,38 @@ class SigningLimit(models.Model):
     still saved). Kept by superusers; one row per scope."""
 
     class Scope(models.TextChoices):
-        ADDRESS = "address", "Signatures from one client (an IPv4 address, an IPv6 /64)"
-        DOMAIN = "domain", "Signatures from one email domain (big webmail providers excepted)"
-        PETITION = "petition", "Signatures to one petition"
+        ADDRESS = "address", _("Signatures from one client (an IPv4 address, an IPv6 /64)")
+        DOMAIN = "domain", _("Signatures from one email domain (big webmail providers excepted)")
+        PETITION = "petition", _("Signatures to one petition")
         EMAILS_FROM_CLIENT = (
             "emails_client",
-            "Confirmation emails for one client (an IPv4 address, an IPv6 /64)",
+            _("Confirmation emails for one client (an IPv4 address, an IPv6 /64)"),
         )
         EMAILS_TO_DOMAIN = (
             "emails_domain",
-            "Confirmation emails to one email domain (big webmail providers excepted)",
+            _("Confirmation emails to one email domain (big webmail providers excepted)"),
         )
 
-    scope = models.CharField(max_length=20, choices=Scope.choices, unique=True)
+    scope = models.CharField(
+        max_length=20, choices=Scope.choices, unique=True, verbose_name=_("scope")
+    )
     limit = models.PositiveIntegerField(
-        help_text="Within the window: signatures before the rest are held for staff to look "
-        "at, or confirmation emails before the rest are not sent. 0: no limit."
+        help_text=_(
+            "Within the window: signatures before the rest are held for staff to look "
+            "at, or confirmation emails before the rest are not sent. 0: no limit."
+        ),
+        verbose_name=_("limit"),
     )
     window_minutes = models.PositiveSmallIntegerField(
-        default=10, validators=[MinValueValidator(1), MaxValueValidator(1440)]
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(1440)],
+        verbose_name=_("window minutes"),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("signing limit")
+        verbose_name_plural = _("signing limits")
         ordering = ["scope"]
 
     def __str__(self) -> str:

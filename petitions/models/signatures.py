@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.encoding import punycode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django_countries.fields import CountryField
 
 from accounts import roles
@@ -122,43 +123,80 @@ class SignatureQuerySet(models.QuerySet):
 
 class Signature(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending confirmation"
-        CONFIRMED = "confirmed", "Confirmed"
-        INVALIDATED = "invalidated", "Invalidated"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        PENDING = "pending", gettext_lazy("Pending confirmation")
+        CONFIRMED = "confirmed", gettext_lazy("Confirmed")
+        INVALIDATED = "invalidated", gettext_lazy("Invalidated")
+        WITHDRAWN = "withdrawn", gettext_lazy("Withdrawn")
 
     # Not indexed on its own: the unique (petition, address) and (petition, status, verified_at)
     # indexes start with it, and every index costs each of a viral petition's inserts.
     petition = models.ForeignKey(
-        Petition, on_delete=models.PROTECT, related_name="signatures", db_index=False
+        Petition,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        db_index=False,
+        verbose_name=gettext_lazy("petition"),
     )
     # Public identifier used in confirmation links; the primary key is never exposed.
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    name = models.CharField(max_length=200)
-    email = models.EmailField(max_length=254, validators=[validate_signer_email])
+    uuid = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, verbose_name=gettext_lazy("uuid")
+    )
+    name = models.CharField(max_length=200, verbose_name=gettext_lazy("name"))
+    email = models.EmailField(
+        max_length=254, validators=[validate_signer_email], verbose_name=gettext_lazy("email")
+    )
     # What duplicates are detected on: the address lower-cased and stripped.
-    email_canonical = models.CharField(max_length=254, editable=False)
-    country = CountryField()
-    city = models.CharField(max_length=100, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    source = models.CharField(max_length=20, default="online", editable=False)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    consented_at = models.DateTimeField(default=timezone.now)
-    verified_at = models.DateTimeField(null=True, blank=True)
+    email_canonical = models.CharField(
+        max_length=254, editable=False, verbose_name=gettext_lazy("email canonical")
+    )
+    country = CountryField(verbose_name=gettext_lazy("country"))
+    city = models.CharField(max_length=100, blank=True, verbose_name=gettext_lazy("city"))
+    status = models.CharField(
+        max_length=12,
+        choices=Status.choices,
+        default=Status.PENDING,
+        verbose_name=gettext_lazy("status"),
+    )
+    source = models.CharField(
+        max_length=20, default="online", editable=False, verbose_name=gettext_lazy("source")
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=gettext_lazy("created at")
+    )
+    consented_at = models.DateTimeField(
+        default=timezone.now, verbose_name=gettext_lazy("consented at")
+    )
+    verified_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("verified at")
+    )
     # Emails asked for (first signing plus capped re-sends) and emails sent; the requeue task
     # sends what was asked for and never sent.
-    confirmations_requested = models.PositiveSmallIntegerField(default=1)
-    confirmations_sent = models.PositiveSmallIntegerField(default=0)
-    last_confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmations_requested = models.PositiveSmallIntegerField(
+        default=1, verbose_name=gettext_lazy("confirmations requested")
+    )
+    confirmations_sent = models.PositiveSmallIntegerField(
+        default=0, verbose_name=gettext_lazy("confirmations sent")
+    )
+    last_confirmation_sent_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=gettext_lazy("last confirmation sent at")
+    )
     # The network the signature came from (203.0.113.0/24): never the whole address.
-    ip_network = models.CharField(max_length=43, blank=True, editable=False)
+    ip_network = models.CharField(
+        max_length=43, blank=True, editable=False, verbose_name=gettext_lazy("ip network")
+    )
     # Why the signature is held (not counted until staff release it), or "" (services/abuse.py).
-    held_reason = models.CharField(max_length=100, blank=True, editable=False)
+    held_reason = models.CharField(
+        max_length=100, blank=True, editable=False, verbose_name=gettext_lazy("held reason")
+    )
     # When the signer's personal data was erased at their request (moderation.erase_signers); the
     # signature still counts.
-    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=gettext_lazy("erased at")
+    )
     # The language the signer signed in (one of LANGUAGES): every email to them is written in it.
-    language = models.CharField(max_length=10, default="en", editable=False)
+    language = models.CharField(
+        max_length=10, default="en", editable=False, verbose_name=gettext_lazy("language")
+    )
 
     objects = SignatureQuerySet.as_manager()
 
@@ -168,6 +206,9 @@ class Signature(models.Model):
     ERASED_NAME = "(erased at the signer's request)"
 
     class Meta:
+        # A context: "signature" alone is also the word after a petition's count (its plural).
+        verbose_name = pgettext_lazy("model name", "signature")
+        verbose_name_plural = pgettext_lazy("model name", "signatures")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -192,7 +233,7 @@ class Signature(models.Model):
     def email_for_staff(self) -> str:
         return with_idna_domain(self.email)
 
-    email_for_staff.short_description = "email"
+    email_for_staff.short_description = gettext_lazy("email")
     email_for_staff.admin_order_field = "email"
 
     @staticmethod

@@ -13,6 +13,8 @@ from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts import audit
 from config.celery import queue
@@ -60,7 +62,7 @@ def present_petition(
             .get(pk=petition.pk)
         )
         if locked.is_sealed:
-            raise AlreadyPresented(f"{locked} was already presented.")
+            raise AlreadyPresented(_("%(petition)s was already presented.") % {"petition": locked})
         now = timezone.now()
         closes_at = locked.closes_at if locked.closes_at and locked.closes_at < now else now
         _check_date(locked, presented_on, closes_at)
@@ -102,18 +104,23 @@ def _check_date(petition: Petition, presented_on: date, closes_at) -> None:
     today = timezone.localdate()
     if presented_on < opened:
         raise InvalidPresentation(
-            f"The petition opened on {opened:%-d %B %Y}: it cannot have been presented before."
+            _("The petition opened on %(date)s: it cannot have been presented before.")
+            % {"date": date_format(opened, "DATE_FORMAT")}
         )
     if presented_on < closed:
-        when = (
-            "signing closes today" if closed >= today else f"signing closed on {closed:%-d %B %Y}"
-        )
-        raise InvalidPresentation(
-            f"It was still taking signatures then ({when}): give the date it was handed over, "
-            "after signing closed."
-        )
+        if closed >= today:
+            message = _(
+                "It was still taking signatures then (signing closes today): give the date it "
+                "was handed over, after signing closed."
+            )
+        else:
+            message = _(
+                "It was still taking signatures then (signing closed on %(date)s): give the date "
+                "it was handed over, after signing closed."
+            ) % {"date": date_format(closed, "DATE_FORMAT")}
+        raise InvalidPresentation(message)
     if presented_on > today + timedelta(days=1):
-        raise InvalidPresentation("Record a presentation once it has happened, not before.")
+        raise InvalidPresentation(_("Record a presentation once it has happened, not before."))
 
 
 # A document asked for this long ago and still not built has lost its task: queued while the
@@ -137,11 +144,14 @@ def rebuild_presentation(presentation: Presentation, *, user=None) -> None:
             .get(pk=presentation.pk)
         )
         if locked.status == Presentation.Status.READY:
-            raise NotRebuilt("The document is built already.")
+            raise NotRebuilt(_("The document is built already."))
         if not rebuildable(locked):
             raise NotRebuilt(
-                "The document is still being built. If it is not ready "
-                f"{STUCK_MINUTES} minutes after presenting, build it again."
+                _(
+                    "The document is still being built. If it is not ready %(minutes)d minutes "
+                    "after presenting, build it again."
+                )
+                % {"minutes": STUCK_MINUTES}
             )
         Presentation.objects.filter(pk=locked.pk).update(
             status=Presentation.Status.BUILDING, error=""
