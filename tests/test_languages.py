@@ -344,3 +344,75 @@ def test_the_audit_log_is_written_in_the_sites_language_whatever_the_admins(supe
     with translation.override("en"):
         assert event.target == str(limit)
     assert event.target != shown_in_korean
+
+
+# The delivered document and the paper sheet
+
+
+def _document_text(petition, tmp_path, name="document.pdf") -> tuple[str, bytes]:
+    from petitions.documents.pdf import presentation_pdf
+
+    target = tmp_path / name
+    presentation_pdf(petition, target)
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(target), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return " ".join(text.split()), target.read_bytes()
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils")
+def test_a_document_for_chinas_embassy_gives_its_headings_in_chinese_beside_english(
+    petition, tmp_path
+):
+    from tests.conftest import make_signature
+
+    make_signature(petition, "a@example.org", name="김민준", status=Signature.Status.CONFIRMED)
+    make_signature(petition, "b@example.org", name="王小明", status=Signature.Status.CONFIRMED)
+    petition.recipient_language = "zh-hans"
+    petition.save()
+
+    text, _ = _document_text(petition, tmp_path)
+
+    for heading in ["We ask:", "Total signatures", "Signatures by country", "Signatures"]:
+        chinese = translated(heading, "zh-hans")
+        assert f"{chinese} / {heading}" in text, heading
+    assert "Grant North Korean refugees safe passage." in text  # the statement, as written
+    assert "김민준" in text and "王小明" in text  # names as the signers wrote them
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils")
+def test_the_document_is_the_same_whatever_language_the_staff_read(petition, tmp_path):
+    petition.recipient_language = "ja"
+    petition.save()
+
+    with translation.override("ko"):
+        _, from_korean_admin = _document_text(petition, tmp_path, "ko.pdf")
+    _, from_english_admin = _document_text(petition, tmp_path, "en.pdf")
+
+    assert from_korean_admin == from_english_admin
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils")
+def test_a_document_for_an_english_reader_has_english_alone(petition, tmp_path):
+    text, _ = _document_text(petition, tmp_path)
+
+    assert "We ask:" in text and "Total signatures" in text
+    assert translated("We ask:", "zh-hans") not in text
+    assert translated("Total signatures", "zh-hans") not in text
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils")
+def test_the_paper_sheet_is_in_the_language_of_its_page(client, petition):
+    sheets = {}
+    for language in ["en", "ko"]:
+        response = client.get(url_in(language, "petitions:paper_sheet", petition.slug))
+        sheets[language] = subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", "-", "-"],
+            input=response.content,
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+
+    assert "Town or city" in sheets["en"]
+    assert translated("Town or city", "ko") in sheets["ko"]
+    assert "Town or city" not in sheets["ko"]

@@ -4,6 +4,12 @@ Names come in every script, so text is drawn with the Noto fonts of documents/fo
 of signers is the hot path (100,000 names should take seconds): each name is split into runs by
 which font has its characters and drawn with FPDF.text(), which is fast; only names that need
 shaping (Arabic, Hebrew: joining and right-to-left order) go through the slower shaped cell().
+
+The presentation document is written in English, the petitions' language, whatever language
+the member of staff who asks for it reads the admin in (the same data gives the same bytes);
+when the petition's recipient reads another language, its headings and labels are given in that
+language beside the English (Words). The paper sheet is in the language of the page it is
+printed from.
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from django.conf import settings
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from django_countries import countries
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -41,6 +49,8 @@ DETAIL_LINE = 3.3
 ENTRY_GAP = 1.1
 PROGRESS_EVERY = 5000
 
+TO = gettext_noop("To:")  # before the recipient, on the cover and the paper sheet
+
 
 @dataclass(frozen=True)
 class SignerRow:
@@ -48,6 +58,26 @@ class SignerRow:
     city: str
     country: str
     signed_at: datetime
+
+
+class Words:
+    """The document's own words in `language`, and, with `beside`, the English after them
+    ("致： / To:"). English alone when the language is English. Messages are marked with
+    gettext_noop where they are written, so that makemessages finds them."""
+
+    def __init__(self, language: str = settings.LANGUAGE_CODE, *, beside: bool = True) -> None:
+        self.language = language
+        self.beside = beside and language != settings.LANGUAGE_CODE
+
+    def versions(self, message: str, **values: object) -> list[str]:
+        """The message in the language (and the English after it, with `beside`)."""
+        with translation.override(self.language):
+            shown = gettext(message) % values if values else gettext(message)
+        english = message % values if values else message
+        return [shown, english] if self.beside else [shown]
+
+    def __call__(self, message: str, **values: object) -> str:
+        return " / ".join(self.versions(message, **values))
 
 
 def country_name(code: str) -> str:
@@ -71,9 +101,10 @@ class _SubsetCodes(dict):
 class PetitionPDF(FPDF):
     """An A4 document with our fonts, a running header and "page X of Y" footers."""
 
-    def __init__(self, running_title: str, created: datetime) -> None:
+    def __init__(self, running_title: str, created: datetime, words: Words | None = None) -> None:
         super().__init__(format="A4", unit="mm")
         self.running_title = running_title
+        self.words = words or Words()
         self.set_margins(PAGE_MARGIN, PAGE_MARGIN + 6, PAGE_MARGIN)
         self.set_auto_page_break(True, margin=PAGE_MARGIN + 4)
         # The same data gives the same document: no clock in the file.
@@ -112,7 +143,11 @@ class PetitionPDF(FPDF):
         self.set_font("NotoSans", size=7.5)
         self.set_text_color(*GREY)
         self.set_xy(PAGE_MARGIN, -12)
-        self.cell(self.epw, 5, f"Page {self.page_no()} of {{total_pages}}", align="C")
+        if self.words.language == settings.LANGUAGE_CODE:
+            page = f"Page {self.page_no()} of {{total_pages}}"
+        else:  # read alike in every language; the total is filled in last, so it ends the line
+            page = f"{self.page_no()} / {{total_pages}}"
+        self.cell(self.epw, 5, page, align="C")
         self.set_text_color(0)
 
     # Text in any script ------------------------------------------------------------------
@@ -411,31 +446,33 @@ def _cover(
     pdf.paragraph(campaign.title, size=10, gap=4)
     pdf.set_text_color(0)
     pdf.paragraph(petition.title, size=20, style="B", gap=3)
-    pdf.paragraph(f"To: {petition.target}", size=12, gap=5)
+    words = pdf.words
+    pdf.paragraph(f"{words(TO)} {petition.target}", size=12, gap=5)
     pdf.paragraph(petition.statement, size=10.5, gap=3)
     demands = list(petition.demands.values_list("text", flat=True))
     if demands:
-        pdf.paragraph("We ask:", size=10.5, style="B", gap=1)
+        pdf.paragraph(words(gettext_noop("We ask:")), size=10.5, style="B", gap=1)
         for number, demand in enumerate(demands, start=1):
             pdf.paragraph(f"{number}. {demand}", size=10.5, gap=1)
         pdf.ln(3)
 
     opened = _date(petition.opens_at or petition.created_at)
     closed = _date(petition.closes_at) if petition.closes_at else ""
-    facts = [("Open for signatures", f"{opened} – {closed}" if closed else f"from {opened}")]
+    open_for = f"{opened} – {closed}" if closed else f"from {opened}"
+    facts = [(words(gettext_noop("Open for signatures")), open_for)]
     if presentation is not None:
         facts += [
-            ("Presented", _date(presentation.presented_on)),
-            ("Place", presentation.place),
-            ("Received by", presentation.recipient),
-            ("Presented by", presentation.presented_by),
+            (words(gettext_noop("Presented")), _date(presentation.presented_on)),
+            (words(gettext_noop("Place")), presentation.place),
+            (words(gettext_noop("Received by")), presentation.recipient),
+            (words(gettext_noop("Presented by")), presentation.presented_by),
         ]
         if presentation.seal:  # none on presentations sealed before there were seals
-            facts.append(("Seal of this document", presentation.seal))
+            facts.append((words(gettext_noop("Seal of this document")), presentation.seal))
     facts += [
-        ("Signatures online (confirmed by email)", f"{online:,}"),
-        ("Signatures on paper", f"{paper:,}"),
-        ("Total signatures", f"{online + paper:,}"),
+        (words(gettext_noop("Signatures online (confirmed by email)")), f"{online:,}"),
+        (words(gettext_noop("Signatures on paper")), f"{paper:,}"),
+        (words(gettext_noop("Total signatures")), f"{online + paper:,}"),
     ]
     pdf.set_draw_color(200)
     pdf.set_text_shaping(True)
@@ -453,16 +490,17 @@ def _cover(
 
 def _country_table(pdf: PetitionPDF, counts: list[tuple[str, int]], paper: int) -> None:
     pdf.add_page()
-    pdf.paragraph("Signatures by country", size=14, style="B", gap=2)
+    pdf.paragraph(pdf.words(gettext_noop("Signatures by country")), size=14, style="B", gap=2)
     if paper:
-        pdf.paragraph(
-            f"Online signatures, by the country each signer gave. The {paper:,} signatures "
-            "collected on paper are counted in the total but not by country.",
-            size=9,
-            gap=3,
+        note = gettext_noop(
+            "Online signatures, by the country each signer gave. The %(paper)s signatures "
+            "collected on paper are counted in the total but not by country."
         )
+        for version in pdf.words.versions(note, paper=f"{paper:,}"):
+            pdf.paragraph(version, size=9, gap=3)
     if not counts:
-        pdf.paragraph("No online signatures.", size=10)
+        for version in pdf.words.versions(gettext_noop("No online signatures.")):
+            pdf.paragraph(version, size=10)
         return
     per_column = -(-len(counts) // COLUMNS)
     column_width = (pdf.epw - COLUMN_GAP * (COLUMNS - 1)) / COLUMNS
@@ -504,7 +542,7 @@ def _signer_list(
     on_progress: Callable[[int], None] | None,
 ) -> int:
     pdf.add_page()
-    pdf.paragraph("Signatures", size=14, style="B", gap=1)
+    pdf.paragraph(pdf.words(gettext_noop("Signatures")), size=14, style="B", gap=1)
     pdf.set_auto_page_break(False)
     column_width = (pdf.epw - COLUMN_GAP * (COLUMNS - 1)) / COLUMNS
     bottom = pdf.h - PAGE_MARGIN - 8
@@ -540,7 +578,8 @@ def _signer_list(
         if on_progress and number % PROGRESS_EVERY == 0:
             on_progress(number)
     if number == 0:
-        pdf.paragraph("No online signatures.", size=10)
+        for version in pdf.words.versions(gettext_noop("No online signatures.")):
+            pdf.paragraph(version, size=10)
     pdf.set_auto_page_break(True, margin=PAGE_MARGIN + 4)
     return number
 
@@ -560,8 +599,10 @@ def presentation_pdf(
     Everything in it is read in one snapshot (counting.snapshot), so the cover's counts, the
     table by country and the list agree. For a presentation the cover gives the counts it
     sealed and its seal, and the document is refused (DocumentMismatch) unless the list holds
-    exactly that many signatures. Without one it is a preview, dated by the last confirmation."""
-    with counting.snapshot():
+    exactly that many signatures. Without one it is a preview, dated by the last confirmation.
+    Written in English with the recipient's language beside (Words), whatever language is
+    active where it is asked for."""
+    with counting.snapshot(), translation.override(settings.LANGUAGE_CODE):
         petition = Petition.objects.select_related("campaign__organisation").get(pk=petition.pk)
         counted = petition.signatures.counted()
         if presentation is not None:
@@ -575,7 +616,11 @@ def presentation_pdf(
             online, paper = counted.count(), petition.paper_count
             last = counted.order_by("-verified_at").values_list("verified_at", flat=True).first()
             created = last or petition.created_at
-        pdf = PetitionPDF(f"{petition.title} — {petition.campaign.organisation.name}", created)
+        pdf = PetitionPDF(
+            f"{petition.title} — {petition.campaign.organisation.name}",
+            created,
+            Words(petition.recipient_language),
+        )
         pdf.set_title(petition.title)
         pdf.set_author(petition.campaign.organisation.name)
         pdf.set_subject(f"A petition to {petition.target}")
@@ -593,16 +638,18 @@ def presentation_pdf(
 
 
 def paper_sheet_pdf(petition: Petition) -> bytes:
-    """A blank A4 sheet for collecting signatures on paper at events."""
+    """A blank A4 sheet for collecting signatures on paper at events, in the active language
+    (the page's it is printed from)."""
     organisation = petition.campaign.organisation
-    pdf = PetitionPDF(petition.title, petition.created_at)
-    pdf.set_title(f"Paper signature sheet: {petition.title}")
+    words = Words(translation.get_language() or settings.LANGUAGE_CODE, beside=False)
+    pdf = PetitionPDF(petition.title, petition.created_at, words)
+    pdf.set_title(words(gettext_noop("Paper signature sheet: %(title)s"), title=petition.title))
     pdf.add_page()
     pdf.set_text_color(*ACCENT)
     pdf.paragraph(organisation.name, size=10, style="B", gap=0)
     pdf.set_text_color(0)
     pdf.paragraph(petition.title, size=16, style="B", gap=1)
-    pdf.paragraph(f"To: {petition.target}", size=10.5, gap=2)
+    pdf.paragraph(f"{words(TO)} {petition.target}", size=10.5, gap=2)
     demands = list(petition.demands.values_list("text", flat=True))
     for number, demand in enumerate(demands, start=1):
         pdf.paragraph(f"{number}. {demand}", size=9, gap=0.5)
@@ -616,8 +663,9 @@ def paper_sheet_pdf(petition: Petition) -> bytes:
         text_align=("RIGHT", "LEFT", "LEFT", "LEFT", "LEFT"),
     ) as table:
         heading = table.row()
-        for title in ("", "Name", "Town or city", "Country", "Signature"):
-            heading.cell(title)
+        columns = ("Name", "Town or city", "Country", gettext_noop("Signature"))
+        for title in ("", *columns):
+            heading.cell(words(title) if title else "")
         rows = max(8, int((pdf.h - pdf.get_y() - 40) // 9.4) - 1)
         for number in range(1, rows + 1):
             row = table.row()
@@ -626,10 +674,10 @@ def paper_sheet_pdf(petition: Petition) -> bytes:
                 row.cell("")
     pdf.set_text_shaping(False)
     pdf.ln(3)
-    pdf.paragraph(
-        f"By signing you agree that {organisation.name} keeps your name, town and country to "
+    consent = gettext_noop(
+        "By signing you agree that %(organisation)s keeps your name, town and country to "
         "present this petition, which lists them, to its recipient. Please return this sheet "
-        f"to {organisation.name}.",
-        size=8,
+        "to %(organisation)s."
     )
+    pdf.paragraph(words(consent, organisation=organisation.name), size=8)
     return bytes(pdf.output())

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -97,6 +98,18 @@ class Petition(models.Model):
         max_length=200,
         help_text=gettext_lazy("Who the petition is addressed to, e.g. a government."),
         verbose_name=gettext_lazy("target"),
+    )
+    # The language the recipient reads (Chinese for China's embassy): the presentation document
+    # gives its headings in it beside the petition's own language (petitions/documents/pdf.py).
+    recipient_language = models.CharField(
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=gettext_lazy(
+            "The language the recipient reads: the presentation document gives its headings in "
+            "it, beside English."
+        ),
+        verbose_name=gettext_lazy("recipient's language"),
     )
     statement = models.TextField(
         help_text=gettext_lazy("Plain text; blank lines start paragraphs."),

@@ -130,7 +130,7 @@ def paper_sheet(request: HttpRequest, slug: str) -> HttpResponse:
     petition = get_public_petition(slug)
     if not petition.is_accepting_signatures:
         raise Http404("This petition no longer takes signatures.")
-    key = f"paper-sheet:{petition.pk}:{petition.updated_at.timestamp()}"
+    key = f"paper-sheet:{petition.pk}:{petition.updated_at.timestamp()}:{get_language()}"
     pdf = cache.get(key)
     if pdf is None:
         pdf = paper_sheet_pdf(petition)

@@ -19,6 +19,16 @@ from petitions.services import counting
 
 CHINA = "The Government of the People's Republic of China"
 
+
+def recipient_language(target: str) -> str:
+    """The language a demo petition's recipient reads: China's government, Chinese; North
+    Korea's, Korean."""
+    if "Democratic People's Republic of Korea" in target:
+        return "ko"
+    if "People's Republic of China" in target:
+        return "zh-hans"
+    return "en"
+
 ORGANISATIONS = {
     "release-international": (
         "Release International",
@@ -317,6 +327,7 @@ class Command(BaseCommand):
             "campaign": campaign,
             "title": title,
             "target": target,
+            "recipient_language": recipient_language(target),
             "statement": statement,
             "goal": goal,
             "status": status,
