@@ -29,6 +29,7 @@ def recipient_language(target: str) -> str:
         return "zh-hans"
     return "en"
 
+
 ORGANISATIONS = {
     "release-international": (
         "Release International",
