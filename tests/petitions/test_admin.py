@@ -63,6 +63,7 @@ def test_staff_can_create_a_petition_with_demands(client, superuser, campaign):
         "title": "Free the ten",
         "slug": "free-the-ten",
         "target": "The Chinese embassy",
+        "recipient_language": "zh-hans",
         "statement": "Ten people detained.",
         "goal": 5000,
         "goal_step": 0,
@@ -91,6 +92,7 @@ def test_staff_can_create_a_petition_with_demands(client, superuser, campaign):
         "Do not send them back.",
         "Let them travel on.",
     ]
+    assert petition.recipient_language == "zh-hans"  # the document's headings: Chinese too
 
 
 def test_the_count_cannot_be_typed_in(client, superuser, petition):
