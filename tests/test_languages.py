@@ -17,9 +17,12 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
+from accounts.audit import record
+from accounts.models import AuditEvent
 from petitions.mail.confirmations import send_due_confirmations
-from petitions.models import Signature
-from tests.conftest import SIGN_DATA, on_commit_runs, post_form
+from petitions.models import Signature, SigningLimit
+from tests.conftest import SIGN_DATA, make_signature, on_commit_runs, post_form
+from tests.petitions.test_documents import build, flat, pdf_text
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
 CATALOGUES = sorted(LOCALE.glob("*/LC_MESSAGES/django.po"))
@@ -331,10 +334,6 @@ def test_the_admins_switcher_keeps_the_admin_page_and_the_choice(client, manager
 
 
 def test_the_audit_log_is_written_in_the_sites_language_whatever_the_admins(superuser):
-    from accounts.audit import record
-    from accounts.models import AuditEvent
-    from petitions.models import SigningLimit
-
     limit = SigningLimit(scope=SigningLimit.Scope.ADDRESS, limit=5, window_minutes=10)
     with translation.override("ko"):
         shown_in_korean = str(limit)
@@ -348,30 +347,19 @@ def test_the_audit_log_is_written_in_the_sites_language_whatever_the_admins(supe
 
 # The delivered document and the paper sheet
 
-
-def _document_text(petition, tmp_path, name="document.pdf") -> tuple[str, bytes]:
-    from petitions.documents.pdf import presentation_pdf
-
-    target = tmp_path / name
-    presentation_pdf(petition, target)
-    text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(target), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    return " ".join(text.split()), target.read_bytes()
+needs_pdftotext = pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils")
 
 
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils")
+@needs_pdftotext
 def test_a_document_for_chinas_embassy_gives_its_headings_in_chinese_beside_english(
     petition, tmp_path
 ):
-    from tests.conftest import make_signature
-
     make_signature(petition, "a@example.org", name="김민준", status=Signature.Status.CONFIRMED)
     make_signature(petition, "b@example.org", name="王小明", status=Signature.Status.CONFIRMED)
     petition.recipient_language = "zh-hans"
     petition.save()
 
-    text, _ = _document_text(petition, tmp_path)
+    text = flat(pdf_text(build(petition, tmp_path)[0]))
 
     for heading in ["We ask:", "Total signatures", "Signatures by country", "Signatures"]:
         chinese = translated(heading, "zh-hans")
@@ -380,38 +368,34 @@ def test_a_document_for_chinas_embassy_gives_its_headings_in_chinese_beside_engl
     assert "김민준" in text and "王小明" in text  # names as the signers wrote them
 
 
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils")
 def test_the_document_is_the_same_whatever_language_the_staff_read(petition, tmp_path):
     petition.recipient_language = "ja"
     petition.save()
 
     with translation.override("ko"):
-        _, from_korean_admin = _document_text(petition, tmp_path, "ko.pdf")
-    _, from_english_admin = _document_text(petition, tmp_path, "en.pdf")
+        from_korean_admin, _, _ = build(petition, tmp_path, "ko.pdf")
+    from_english_admin, _, _ = build(petition, tmp_path, "en.pdf")
 
-    assert from_korean_admin == from_english_admin
+    assert from_korean_admin.read_bytes() == from_english_admin.read_bytes()
 
 
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils")
+@needs_pdftotext
 def test_a_document_for_an_english_reader_has_english_alone(petition, tmp_path):
-    text, _ = _document_text(petition, tmp_path)
+    text = flat(pdf_text(build(petition, tmp_path)[0]))
 
     assert "We ask:" in text and "Total signatures" in text
     assert translated("We ask:", "zh-hans") not in text
     assert translated("Total signatures", "zh-hans") not in text
 
 
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils")
-def test_the_paper_sheet_is_in_the_language_of_its_page(client, petition):
+@needs_pdftotext
+def test_the_paper_sheet_is_in_the_language_of_its_page(client, petition, tmp_path):
     sheets = {}
     for language in ["en", "ko"]:
         response = client.get(url_in(language, "petitions:paper_sheet", petition.slug))
-        sheets[language] = subprocess.run(
-            ["pdftotext", "-enc", "UTF-8", "-", "-"],
-            input=response.content,
-            capture_output=True,
-            check=True,
-        ).stdout.decode()
+        sheet = tmp_path / f"{language}.pdf"
+        sheet.write_bytes(response.content)
+        sheets[language] = pdf_text(sheet)
 
     assert "Town or city" in sheets["en"]
     assert translated("Town or city", "ko") in sheets["ko"]

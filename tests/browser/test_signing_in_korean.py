@@ -4,26 +4,21 @@ Korean, and so are the confirmation and thanks pages."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.core.mail import EmailMessage
-from django.utils import translation
-from django.utils.translation import gettext
 from playwright.sync_api import Browser, Page, expect
 
 from petitions.models import Petition, Signature
 from tests.browser.conftest import PHONE, PHONE_PROFILE, new_context
+from tests.test_languages import translated
 
-
-def korean(text: str) -> str:
-    """text as the Korean pages say it; a string left in English fails the test."""
-    with translation.override("ko"):
-        result = gettext(text)
-    assert result != text, f"{text!r} is not translated into Korean"
-    return result
+# text as the Korean pages say it; a string left in English fails the test.
+korean = functools.partial(translated, language="ko")
 
 
 @pytest.fixture
