@@ -37,9 +37,9 @@ def petition_with(n: int) -> Petition:
         slug=BENCH_SLUG.format(n=n),
         defaults={
             "campaign": campaign,
-            "title": f"Benchmark petition ({n:,} signatures)",
-            "target": "The Government of the People's Republic of China",
-            "statement": "Benchmark.",
+            "title_en": f"Benchmark petition ({n:,} signatures)",
+            "target_en": "The Government of the People's Republic of China",
+            "statement_en": "Benchmark.",
             "goal": n,
             "status": Petition.Status.OPEN,
         },

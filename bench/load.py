@@ -353,9 +353,9 @@ def main() -> int:
     petition = Petition.objects.create(
         campaign=Campaign.objects.get(slug="save-north-korean-refugees-day"),
         slug=SLUG,
-        title="Benchmark: grant North Korean refugees safe passage",
-        target="The Government of the People's Republic of China",
-        statement="A petition for the load benchmark.",
+        title_en="Benchmark: grant North Korean refugees safe passage",
+        target_en="The Government of the People's Republic of China",
+        statement_en="A petition for the load benchmark.",
         goal=100_000,
         status=Petition.Status.OPEN,
     )

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from accounts.models import Organisation
+from campaigns.translated import Translated, language_field, translated
 
 
 class CampaignQuerySet(models.QuerySet):
@@ -17,7 +18,7 @@ class CampaignQuerySet(models.QuerySet):
         return self.filter(status__in=[Campaign.Status.LIVE, Campaign.Status.ENDED])
 
 
-class Campaign(models.Model):
+class Campaign(Translated):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         LIVE = "live", _("Live")
@@ -29,13 +30,15 @@ class Campaign(models.Model):
         related_name="campaigns",
         verbose_name=_("organisation"),
     )
-    title = models.CharField(max_length=200, verbose_name=_("title"))
+    language = language_field()
+    title = translated(models.CharField(max_length=200, verbose_name=_("title")))
     slug = models.SlugField(max_length=80, unique=True, verbose_name=_("slug"))
-    tagline = models.CharField(max_length=300, blank=True, verbose_name=_("tagline"))
-    description = models.TextField(
-        blank=True,
-        help_text=_("Plain text; blank lines start paragraphs."),
-        verbose_name=_("description"),
+    tagline = translated(models.CharField(max_length=300, verbose_name=_("tagline")))
+    description = translated(
+        models.TextField(
+            help_text=_("Plain text; blank lines start paragraphs."),
+            verbose_name=_("description"),
+        )
     )
     status = models.CharField(
         max_length=10,
@@ -50,10 +53,13 @@ class Campaign(models.Model):
 
     objects = CampaignQuerySet.as_manager()
 
+    TRANSLATED = ("title", "tagline", "description")
+    REQUIRED = ("title",)
+
     class Meta:
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
-        ordering = ["-starts_on", "title"]
+        ordering = ["-starts_on", "slug"]
 
     def __str__(self) -> str:
         return self.title
@@ -62,7 +68,18 @@ class Campaign(models.Model):
         return reverse("campaigns:detail", args=[self.slug])
 
 
-class Story(models.Model):
+class InCampaignsLanguage(Translated):
+    """Written in its campaign's language, and translated with it."""
+
+    class Meta:
+        abstract = True
+
+    @property
+    def original_language(self) -> str:
+        return self.campaign.language
+
+
+class Story(InCampaignsLanguage):
     """A testimony published with a campaign. People at risk are named only by a pseudonym."""
 
     campaign = models.ForeignKey(
@@ -71,16 +88,22 @@ class Story(models.Model):
         related_name="stories",
         verbose_name=_("campaign"),
     )
-    title = models.CharField(max_length=200, verbose_name=_("title"))
-    pseudonym = models.CharField(
-        max_length=100,
-        help_text=_("Never a real name: the people in these stories are at risk."),
-        verbose_name=_("pseudonym"),
+    title = translated(models.CharField(max_length=200, verbose_name=_("title")))
+    pseudonym = translated(
+        models.CharField(
+            max_length=100,
+            help_text=_("Never a real name: the people in these stories are at risk."),
+            verbose_name=_("pseudonym"),
+        )
     )
-    body = models.TextField(
-        help_text=_("Plain text; blank lines start paragraphs."), verbose_name=_("body")
+    body = translated(
+        models.TextField(
+            help_text=_("Plain text; blank lines start paragraphs."), verbose_name=_("body")
+        )
     )
     position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+
+    TRANSLATED = REQUIRED = ("title", "pseudonym", "body")
 
     class Meta:
         verbose_name = _("story")
@@ -91,7 +114,7 @@ class Story(models.Model):
         return self.title
 
 
-class Event(models.Model):
+class Event(InCampaignsLanguage):
     """A local action on a campaign's day: a vigil, a march, a letter handed to an embassy."""
 
     campaign = models.ForeignKey(
@@ -100,23 +123,26 @@ class Event(models.Model):
         related_name="events",
         verbose_name=_("campaign"),
     )
-    city = models.CharField(max_length=100, verbose_name=_("city"))
+    city = translated(models.CharField(max_length=100, verbose_name=_("city")))
     country = CountryField(verbose_name=_("country"))
-    venue = models.CharField(max_length=200, blank=True, verbose_name=_("venue"))
+    venue = translated(models.CharField(max_length=200, verbose_name=_("venue")))
     starts_at = models.DateTimeField(verbose_name=_("starts at"))
     organiser = models.CharField(max_length=200, blank=True, verbose_name=_("organiser"))
-    description = models.TextField(blank=True, verbose_name=_("description"))
+    description = translated(models.TextField(verbose_name=_("description")))
+
+    TRANSLATED = ("city", "venue", "description")
+    REQUIRED = ("city",)
 
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
-        ordering = ["starts_at", "city"]
+        ordering = ["starts_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.city}, {self.country.name}"
 
 
-class Resource(models.Model):
+class Resource(InCampaignsLanguage):
     """Material supporters can use: a printable poster, a briefing, a letter template."""
 
     campaign = models.ForeignKey(
@@ -125,10 +151,13 @@ class Resource(models.Model):
         related_name="resources",
         verbose_name=_("campaign"),
     )
-    title = models.CharField(max_length=200, verbose_name=_("title"))
+    title = translated(models.CharField(max_length=200, verbose_name=_("title")))
     url = models.URLField(verbose_name=_("url"))
-    description = models.CharField(max_length=300, blank=True, verbose_name=_("description"))
+    description = translated(models.CharField(max_length=300, verbose_name=_("description")))
     position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+
+    TRANSLATED = ("title", "description")
+    REQUIRED = ("title",)
 
     class Meta:
         verbose_name = _("resource")

@@ -21,11 +21,21 @@ from django.middleware.locale import LocaleMiddleware
 from django.urls import get_script_prefix, is_valid_path, reverse, translate_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 CODES = [code for code, _ in settings.LANGUAGES]
+# Each language's name in the page's language, for sentences ("shown in English"); the switcher
+# names each in its own (settings.LANGUAGES). Ours, not Django's: its Japanese says 英語(米国).
+NAMES = {
+    "en": gettext_lazy("English"),
+    "ko": gettext_lazy("Korean"),
+    "zh-hans": gettext_lazy("Simplified Chinese"),
+    "ja": gettext_lazy("Japanese"),
+}
 
 # Machine-read answers are never redirected: they say their language (requested_language()).
 _NOT_PAGES = (".json", ".pdf")
@@ -132,3 +142,36 @@ def language_alternates(context) -> list[dict[str, str]]:
     request = context.get("request")
     path = context.get("page_path") or (request.path if request is not None else "/")
     return alternates(path)
+
+
+def _each(things) -> list:
+    found = []
+    for thing in things:
+        if hasattr(thing, "shown_language"):
+            found.append(thing)
+        elif thing:  # a list or queryset of them
+            found.extend(thing)
+    return found
+
+
+@register.filter
+def lang_if_other(content) -> str:
+    """` lang="…"` on an element whose content (a campaign, a petition, a demand…) is shown in a
+    language other than the page's: its original, not yet translated into the page's."""
+    shown = content.shown_language()
+    return "" if shown == translation.get_language() else format_html(' lang="{}"', shown)
+
+
+@register.simple_tag
+def untranslated(*things) -> dict | None:
+    """For the note on a page whose content (objects, or lists of them) is not all translated
+    into the page's language: that language's name and those of the originals shown instead."""
+    active = translation.get_language()
+    originals = []
+    for content in _each(things):
+        shown = content.shown_language()
+        if shown != active and shown not in originals:
+            originals.append(shown)
+    if not originals:
+        return None
+    return {"language": NAMES[active], "originals": ", ".join(str(NAMES[c]) for c in originals)}

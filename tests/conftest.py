@@ -236,18 +236,18 @@ def superuser(db) -> User:
 def campaign(organisation) -> Campaign:
     return Campaign.objects.create(
         organisation=organisation,
-        title="Run for your Life",
+        title_en="Run for your Life",
         slug="run-for-your-life",
-        tagline="China is no safe haven.",
+        tagline_en="China is no safe haven.",
         status=Campaign.Status.LIVE,
     )
 
 
 def make_petition(campaign: Campaign, slug: str, **fields) -> Petition:
     defaults = {
-        "title": f"Petition {slug}",
-        "target": "The Government of the People's Republic of China",
-        "statement": "Grant North Korean refugees safe passage.",
+        "title_en": f"Petition {slug}",
+        "target_en": "The Government of the People's Republic of China",
+        "statement_en": "Grant North Korean refugees safe passage.",
         "goal": 100,
         "status": Petition.Status.OPEN,
         "opens_at": timezone.now() - timedelta(days=1),
@@ -258,12 +258,12 @@ def make_petition(campaign: Campaign, slug: str, **fields) -> Petition:
 
 @pytest.fixture
 def petition(campaign) -> Petition:
-    petition = make_petition(campaign, "safe-passage", title="Grant refugees safe passage")
+    petition = make_petition(campaign, "safe-passage", title_en="Grant refugees safe passage")
     for position, text in enumerate(
         ["Grant them refugee status.", "Give them safe passage.", "Stop forcible repatriation."],
         start=1,
     ):
-        Demand.objects.create(petition=petition, position=position, text=text)
+        Demand.objects.create(petition=petition, position=position, text_en=text)
     return petition
 
 

@@ -181,16 +181,16 @@ def _fixed_presentation() -> Presentation:
     organisation = Organisation.objects.create(name="Release International", slug="release")
     campaign = Campaign.objects.create(
         organisation=organisation,
-        title="Run for your Life",
+        title_en="Run for your Life",
         slug="run-for-your-life",
         status=Campaign.Status.LIVE,
     )
     petition = make_petition(
         campaign,
         "safe-passage",
-        title="Grant refugees safe passage",
-        target="The Government of the People's Republic of China",
-        statement="Grant North Korean refugees safe passage.",
+        title_en="Grant refugees safe passage",
+        target_en="The Government of the People's Republic of China",
+        statement_en="Grant North Korean refugees safe passage.",
         goal=100,
         status=Petition.Status.OPEN,
         opens_at=OPENED,
@@ -200,7 +200,7 @@ def _fixed_presentation() -> Presentation:
         ["Grant them refugee status.", "Give them safe passage.", "Stop forcible repatriation."],
         start=1,
     ):
-        Demand.objects.create(petition=petition, position=position, text=text)
+        Demand.objects.create(petition=petition, position=position, text_en=text)
     for index, (name, country, city) in enumerate(SIGNERS):
         make_signature(
             petition,

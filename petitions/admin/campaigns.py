@@ -7,41 +7,49 @@ from django.utils.translation import gettext as _
 
 from accounts.admin import OrganisationScopedAdmin, ScopedInline
 from campaigns.models import Campaign, Event, Resource, Story
+from campaigns.translated import columns
 from petitions.admin import dashboard
+from petitions.admin.translated import SideBySide
 from petitions.models import Petition
 
 
 class PetitionInline(ScopedInline, admin.TabularInline):
+    """The campaign's petitions, added and written on their own pages: a petition's words in
+    each language, its demands and its recipient's language need more room than a row."""
+
     model = Petition
     fields = ["title", "slug", "status", "goal", "signature_count"]
-    readonly_fields = ["signature_count"]
+    readonly_fields = ["title", "signature_count"]
     show_change_link = True
     extra = 0
 
+    def has_add_permission(self, request, obj=None):
+        return False
 
-class StoryInline(ScopedInline, admin.StackedInline):
+
+class StoryInline(SideBySide, ScopedInline, admin.StackedInline):
     model = Story
     extra = 0
 
 
-class EventInline(ScopedInline, admin.TabularInline):
+class EventInline(SideBySide, ScopedInline, admin.StackedInline):
     model = Event
     extra = 0
 
 
-class ResourceInline(ScopedInline, admin.TabularInline):
+class ResourceInline(SideBySide, ScopedInline, admin.StackedInline):
     model = Resource
     extra = 0
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Campaign)
-class CampaignAdmin(OrganisationScopedAdmin):
+class CampaignAdmin(SideBySide, OrganisationScopedAdmin):
     change_form_template = "admin/campaigns/campaign/change_form.html"
     list_display = ["title", "organisation", "status", "starts_on", "ends_on"]
     list_filter = ["status", ("organisation", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["title", "tagline"]
-    prepopulated_fields = {"slug": ["title"]}
+    search_fields = columns("title", "tagline")
+    prepopulated_fields = {"slug": ["title_en"]}
     autocomplete_fields = ["organisation"]
     inlines = [PetitionInline, StoryInline, EventInline, ResourceInline]
 

@@ -24,7 +24,7 @@ class PetitionFigures:
 
 
 def figures(campaign: Campaign) -> dict:
-    petitions = list(campaign.petitions.order_by("-opens_at", "title"))
+    petitions = list(campaign.petitions.order_by("-opens_at", "slug"))
     midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     today = dict(
         Petition.objects.filter(campaign=campaign, hourly_counts__hour__gte=midnight)

@@ -19,7 +19,9 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from accounts import audit
 from accounts.admin import OrganisationScopedAdmin, ScopedInline
+from campaigns.translated import columns
 from petitions.admin.access import can_present, can_see_emails, get_petition_for_staff, staff_role
+from petitions.admin.translated import SideBySide
 from petitions.documents import csv_file, pdf
 from petitions.models import (
     Demand,
@@ -51,7 +53,7 @@ class FrozenOncePresentedInline(ScopedInline, admin.TabularInline):
         return not _presented(obj) and super().has_delete_permission(request, obj)
 
 
-class DemandInline(FrozenOncePresentedInline):
+class DemandInline(SideBySide, FrozenOncePresentedInline):
     model = Demand
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}}
 
@@ -125,7 +127,7 @@ def _temp_file():
 
 
 @admin.register(Petition)
-class PetitionAdmin(OrganisationScopedAdmin):
+class PetitionAdmin(SideBySide, OrganisationScopedAdmin):
     organisation_path = "campaign__organisation"
     list_display = [
         "title",
@@ -142,8 +144,8 @@ class PetitionAdmin(OrganisationScopedAdmin):
         ("campaign__organisation", admin.RelatedOnlyFieldListFilter),
         ("campaign", admin.RelatedOnlyFieldListFilter),
     ]
-    search_fields = ["title", "target"]
-    prepopulated_fields = {"slug": ["title"]}
+    search_fields = columns("title", "target")
+    prepopulated_fields = {"slug": ["title_en"]}
     readonly_fields = ["signature_count", "paper_count", "created_at", "updated_at"]
     autocomplete_fields = ["campaign"]
     inlines = [DemandInline, PaperBatchInline, PresentationInline]

@@ -10,6 +10,7 @@ from accounts import roles
 from accounts.admin import OrganisationScopedAdmin
 from petitions.admin.access import can_see_emails
 from petitions.models import (
+    Petition,
     Signature,
     with_idna_domain,
 )
@@ -285,12 +286,13 @@ class SignatureAdmin(OrganisationScopedAdmin):
 
     def _count_first(self, request, queryset, done: str, selected: int) -> TemplateResponse:
         by_status = dict(queryset.order_by().values_list("status").annotate(n=models.Count("pk")))
-        petitions = (
+        per_petition = list(
             queryset.order_by()
-            .values_list("petition__title")
+            .values_list("petition")
             .annotate(n=models.Count("pk"))
-            .order_by("-n")
+            .order_by("-n")[:20]
         )
+        titles = Petition.objects.in_bulk([pk for pk, _n in per_petition])
         total = sum(by_status.values())
         context = {
             **self.admin_site.each_context(request),
@@ -306,7 +308,7 @@ class SignatureAdmin(OrganisationScopedAdmin):
                 (Signature.Status(status).label, n) for status, n in sorted(by_status.items())
             ],
             "held": queryset.exclude(held_reason="").count(),
-            "petitions": list(petitions[:20]),
+            "petitions": [(str(titles[pk]), n) for pk, n in per_petition],
             "action": request.POST.get("action", ""),
             "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
             "select_across": request.POST.get("select_across", "0"),

@@ -5,11 +5,12 @@ of signers is the hot path (100,000 names should take seconds): each name is spl
 which font has its characters and drawn with FPDF.text(), which is fast; only names that need
 shaping (Arabic, Hebrew: joining and right-to-left order) go through the slower shaped cell().
 
-The presentation document is written in English, the petitions' language, whatever language
-the member of staff who asks for it reads the admin in (the same data gives the same bytes);
-when the petition's recipient reads another language, its headings and labels are given in that
-language beside the English (Words). The paper sheet is in the language of the page it is
-printed from.
+The presentation document is written in the petition's original language, whatever language
+the member of staff who asks for it reads the admin in (the same data gives the same bytes).
+When the petition's recipient reads another language, its headings and labels are given in that
+language beside the original's (Words), and so are the petition's own words (its campaign,
+title, target, statement and demands) where they are translated into it. The paper sheet is in
+the language of the page it is printed from.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from django_countries import countries
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from campaigns.translated import Translated
 from config import memos
 from petitions.documents.fonts import SOURCES, shaping_families, static_fonts
 from petitions.models import Petition, Presentation
@@ -61,23 +63,33 @@ class SignerRow:
 
 
 class Words:
-    """The document's own words in `language`, and, with `beside`, the English after them
-    ("致： / To:"). English alone when the language is English. Messages are marked with
-    gettext_noop where they are written, so that makemessages finds them."""
+    """The document's own words in `language`, and in the language `beside` after them
+    ("致： / To:"), when that is another. Messages are marked with gettext_noop where they are
+    written, so that makemessages finds them."""
 
-    def __init__(self, language: str = settings.LANGUAGE_CODE, *, beside: bool = True) -> None:
+    def __init__(
+        self, language: str = settings.LANGUAGE_CODE, beside: str | None = settings.LANGUAGE_CODE
+    ) -> None:
         self.language = language
-        self.beside = beside and language != settings.LANGUAGE_CODE
+        self.beside = beside if beside != language else None
 
     def versions(self, message: str, **values: object) -> list[str]:
-        """The message in the language (and the English after it, with `beside`)."""
-        with translation.override(self.language):
-            shown = gettext(message) % values if values else gettext(message)
-        english = message % values if values else message
-        return [shown, english] if self.beside else [shown]
+        """The message in the language (and in the one beside it)."""
+        return [
+            _translated(message, code, values)
+            for code in (self.language, self.beside)
+            if code is not None
+        ]
 
     def __call__(self, message: str, **values: object) -> str:
         return " / ".join(self.versions(message, **values))
+
+
+def _translated(message: str, language: str, values: dict) -> str:
+    if language == settings.LANGUAGE_CODE:  # the messages are written in English
+        return message % values if values else message
+    with translation.override(language):
+        return gettext(message) % values if values else gettext(message)
 
 
 def country_name(code: str) -> str:
@@ -143,7 +155,7 @@ class PetitionPDF(FPDF):
         self.set_font("NotoSans", size=7.5)
         self.set_text_color(*GREY)
         self.set_xy(PAGE_MARGIN, -12)
-        if self.words.language == settings.LANGUAGE_CODE:
+        if self.words.language == settings.LANGUAGE_CODE and self.words.beside is None:
             page = f"Page {self.page_no()} of {{total_pages}}"
         else:  # read alike in every language; the total is filled in last, so it ends the line
             page = f"{self.page_no()} / {{total_pages}}"
@@ -388,6 +400,11 @@ class PetitionPDF(FPDF):
         self.set_text_shaping(True)
         self.set_font("NotoSans", style=style, size=size)
         self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if text and self.runs(text)[0][0] != "NotoSans":
+            # fpdf2 sets the page's font to the fallback one the paragraph begins with, then
+            # takes its own as still set: the next text in the same font and size would be
+            # drawn with the fallback's glyphs. It must set its font again.
+            self.current_font_is_set_on_page = False
         self.set_text_shaping(False)
         self.ln(gap)
 
@@ -435,25 +452,59 @@ def _short_day(value: date) -> str:
     return memos.DATES.get(("short", value), lambda: f"{value.day} {value:%b %Y}")
 
 
+def _versions(words: Words, content: Translated, name: str) -> list[str]:
+    """content's `name` in the recipient's language and then in the original (Words' two), or
+    in the original alone when it is not translated into the recipient's."""
+    recipient, original = words.language, words.beside
+    if original is None or not content.has_language(recipient):
+        return [content.version(name, original or recipient)]
+    return [content.version(name, recipient), content.version(name, original)]
+
+
+def _in_versions(
+    pdf: PetitionPDF,
+    versions: list[str],
+    size: float,
+    gap: float,
+    style: str = "",
+    original_size: float | None = None,
+) -> None:
+    """Each version a paragraph: the translation, then the original in grey."""
+    for index, text in enumerate(versions):
+        if index:
+            pdf.set_text_color(*GREY)
+        last = index == len(versions) - 1
+        shown = original_size if index and original_size else size
+        pdf.paragraph(text, size=shown, style=style, gap=gap if last else 1)
+    pdf.set_text_color(0)
+
+
 def _cover(
     pdf: PetitionPDF, petition: Petition, presentation: Presentation | None, online: int, paper: int
 ) -> None:
     campaign = petition.campaign
+    words = pdf.words
     pdf.add_page()
     pdf.set_text_color(*ACCENT)
     pdf.paragraph(campaign.organisation.name, size=11, style="B", gap=0)
     pdf.set_text_color(*GREY)
-    pdf.paragraph(campaign.title, size=10, gap=4)
+    pdf.paragraph(" / ".join(_versions(words, campaign, "title")), size=10, gap=4)
     pdf.set_text_color(0)
-    pdf.paragraph(petition.title, size=20, style="B", gap=3)
-    words = pdf.words
-    pdf.paragraph(f"{words(TO)} {petition.target}", size=12, gap=5)
-    pdf.paragraph(petition.statement, size=10.5, gap=3)
-    demands = list(petition.demands.values_list("text", flat=True))
+    _in_versions(pdf, _versions(words, petition, "title"), 20, 3, "B", original_size=14)
+    targets = _versions(words, petition, "target")
+    if len(targets) == 1:
+        pdf.paragraph(f"{words(TO)} {targets[0]}", size=12, gap=5)
+    else:  # each language's "To:" with its own version
+        _in_versions(
+            pdf, [f"{to} {t}" for to, t in zip(words.versions(TO), targets, strict=True)], 12, 5
+        )
+    _in_versions(pdf, _versions(words, petition, "statement"), size=10.5, gap=3)
+    demands = list(petition.demands.all())
     if demands:
         pdf.paragraph(words(gettext_noop("We ask:")), size=10.5, style="B", gap=1)
         for number, demand in enumerate(demands, start=1):
-            pdf.paragraph(f"{number}. {demand}", size=10.5, gap=1)
+            versions = [f"{number}. {text}" for text in _versions(words, demand, "text")]
+            _in_versions(pdf, versions, size=10.5, gap=1)
         pdf.ln(3)
 
     opened = _date(petition.opens_at or petition.created_at)
@@ -600,8 +651,8 @@ def presentation_pdf(
     table by country and the list agree. For a presentation the cover gives the counts it
     sealed and its seal, and the document is refused (DocumentMismatch) unless the list holds
     exactly that many signatures. Without one it is a preview, dated by the last confirmation.
-    Written in English with the recipient's language beside (Words), whatever language is
-    active where it is asked for."""
+    Written in the petition's original language with the recipient's beside it (Words),
+    whatever language is active where it is asked for."""
     with counting.snapshot(), translation.override(settings.LANGUAGE_CODE):
         petition = Petition.objects.select_related("campaign__organisation").get(pk=petition.pk)
         counted = petition.signatures.counted()
@@ -616,14 +667,16 @@ def presentation_pdf(
             online, paper = counted.count(), petition.paper_count
             last = counted.order_by("-verified_at").values_list("verified_at", flat=True).first()
             created = last or petition.created_at
+        original = petition.language
+        title = petition.version("title", original)
         pdf = PetitionPDF(
-            f"{petition.title} — {petition.campaign.organisation.name}",
+            f"{title} — {petition.campaign.organisation.name}",
             created,
-            Words(petition.recipient_language),
+            Words(petition.recipient_language, original),
         )
-        pdf.set_title(petition.title)
+        pdf.set_title(title)
         pdf.set_author(petition.campaign.organisation.name)
-        pdf.set_subject(f"A petition to {petition.target}")
+        pdf.set_subject(f"A petition to {petition.version('target', original)}")
         _cover(pdf, petition, presentation, online, paper)
         _country_table(pdf, _country_counts(petition), paper)
         listed = _signer_list(pdf, _signer_rows(petition), online, on_progress)
@@ -641,7 +694,7 @@ def paper_sheet_pdf(petition: Petition) -> bytes:
     """A blank A4 sheet for collecting signatures on paper at events, in the active language
     (the page's it is printed from)."""
     organisation = petition.campaign.organisation
-    words = Words(translation.get_language() or settings.LANGUAGE_CODE, beside=False)
+    words = Words(translation.get_language() or settings.LANGUAGE_CODE, beside=None)
     pdf = PetitionPDF(petition.title, petition.created_at, words)
     pdf.set_title(words(gettext_noop("Paper signature sheet: %(title)s"), title=petition.title))
     pdf.add_page()
@@ -650,9 +703,8 @@ def paper_sheet_pdf(petition: Petition) -> bytes:
     pdf.set_text_color(0)
     pdf.paragraph(petition.title, size=16, style="B", gap=1)
     pdf.paragraph(f"{words(TO)} {petition.target}", size=10.5, gap=2)
-    demands = list(petition.demands.values_list("text", flat=True))
-    for number, demand in enumerate(demands, start=1):
-        pdf.paragraph(f"{number}. {demand}", size=9, gap=0.5)
+    for number, demand in enumerate(petition.demands.all(), start=1):
+        pdf.paragraph(f"{number}. {demand.text}", size=9, gap=0.5)
     pdf.ln(2)
     pdf.set_text_shaping(True)
     pdf.set_font("NotoSans", size=9.5)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns.models import Campaign
+from campaigns.translated import Translated, language_field, translated
 
 
 def raised_goal(goal: int, step: int, count: int) -> int:
@@ -73,7 +74,7 @@ class SealedPetition(ValidationError):
     paper signatures and its counts."""
 
 
-class Petition(models.Model):
+class Petition(Translated):
     class Status(models.TextChoices):
         # The life cycle: draft (or scheduled, opened at opens_at by a periodic task) -> open
         # -> closed (by hand, or at closes_at by the same task) -> presented -> archived.
@@ -92,12 +93,15 @@ class Petition(models.Model):
         related_name="petitions",
         verbose_name=gettext_lazy("campaign"),
     )
-    title = models.CharField(max_length=200, verbose_name=gettext_lazy("title"))
+    language = language_field()
+    title = translated(models.CharField(max_length=200, verbose_name=gettext_lazy("title")))
     slug = models.SlugField(max_length=80, unique=True, verbose_name=gettext_lazy("slug"))
-    target = models.CharField(
-        max_length=200,
-        help_text=gettext_lazy("Who the petition is addressed to, e.g. a government."),
-        verbose_name=gettext_lazy("target"),
+    target = translated(
+        models.CharField(
+            max_length=200,
+            help_text=gettext_lazy("Who the petition is addressed to, e.g. a government."),
+            verbose_name=gettext_lazy("target"),
+        )
     )
     # The language the recipient reads (Chinese for China's embassy): the presentation document
     # gives its headings in it beside the petition's own language (petitions/documents/pdf.py).
@@ -106,14 +110,16 @@ class Petition(models.Model):
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
         help_text=gettext_lazy(
-            "The language the recipient reads: the presentation document gives its headings in "
-            "it, beside English."
+            "The language the recipient reads: the presentation document gives its headings, "
+            "and the petition's words where they are translated, in it beside the original."
         ),
         verbose_name=gettext_lazy("recipient's language"),
     )
-    statement = models.TextField(
-        help_text=gettext_lazy("Plain text; blank lines start paragraphs."),
-        verbose_name=gettext_lazy("statement"),
+    statement = translated(
+        models.TextField(
+            help_text=gettext_lazy("Plain text; blank lines start paragraphs."),
+            verbose_name=gettext_lazy("statement"),
+        )
     )
     goal = models.PositiveIntegerField(default=1000, verbose_name=gettext_lazy("goal"))
     goal_step = models.PositiveIntegerField(
@@ -152,6 +158,8 @@ class Petition(models.Model):
 
     objects = PetitionQuerySet.as_manager()
 
+    TRANSLATED = REQUIRED = ("title", "target", "statement")
+
     # Kept by services.counting and services.paper with UPDATE … + n; a save() never writes
     # them, so a form's stale copy cannot undo confirmations made while it was open.
     KEPT_COUNTS = ("signature_count", "paper_count", "counts_changed_at")
@@ -161,7 +169,7 @@ class Petition(models.Model):
     class Meta:
         verbose_name = gettext_lazy("petition")
         verbose_name_plural = gettext_lazy("petitions")
-        ordering = ["campaign", "-opens_at", "title"]
+        ordering = ["campaign", "-opens_at", "slug"]
 
     def __str__(self) -> str:
         return self.title
@@ -214,6 +222,7 @@ class Petition(models.Model):
 
     def clean(self) -> None:
         self._refuse_changes_to_sealed(None)
+        super().clean()
         if self.status == self.Status.SCHEDULED and not self.opens_at:
             raise ValidationError({"opens_at": _("A scheduled petition needs its opening time.")})
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
@@ -309,7 +318,7 @@ class SealedWithThePetition(models.Model):
             )
 
 
-class Demand(SealedWithThePetition):
+class Demand(SealedWithThePetition, Translated):
     petition = models.ForeignKey(
         Petition,
         on_delete=models.CASCADE,
@@ -317,10 +326,20 @@ class Demand(SealedWithThePetition):
         verbose_name=gettext_lazy("petition"),
     )
     position = models.PositiveSmallIntegerField(default=0, verbose_name=gettext_lazy("position"))
-    text = models.TextField(verbose_name=gettext_lazy("text"))
+    text = translated(models.TextField(verbose_name=gettext_lazy("text")))
+
+    TRANSLATED = REQUIRED = ("text",)
 
     class Meta:
         ordering = ["position", "pk"]
 
     def __str__(self) -> str:
         return self.text[:80]
+
+    @property
+    def original_language(self) -> str:
+        return self.petition.language
+
+    def has_language(self, language: str) -> bool:
+        """Read in `language` only with its petition: a petition is read in one language."""
+        return super().has_language(language) and self.petition.has_language(language)

@@ -74,6 +74,10 @@ def petition_data(request: HttpRequest, petition: Petition) -> dict:
     return {
         "slug": petition.slug,
         "language": translation.get_language(),
+        # The petition's own words: in `language` when it is translated into it, else in its
+        # original (content_language); `languages` are those it can be read in, original first.
+        "content_language": petition.shown_language(),
+        "languages": petition.languages,
         "title": petition.title,
         "campaign": petition.campaign.slug,
         "campaign_title": petition.campaign.title,

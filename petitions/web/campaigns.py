@@ -11,7 +11,7 @@ from petitions.models import Petition
 
 
 def _public_petitions() -> Prefetch:
-    return Prefetch("petitions", queryset=Petition.objects.listed().order_by("-opens_at", "title"))
+    return Prefetch("petitions", queryset=Petition.objects.listed().order_by("-opens_at", "slug"))
 
 
 @public_cache

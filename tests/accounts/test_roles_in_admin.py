@@ -34,9 +34,9 @@ ALL_STAFF = {"owner", "manager", "viewer", "outsider"}
 def world(organisation, other_organisation, campaign, petition, owner, manager, viewer, outsider):
     """Ours and theirs: the same kinds of objects in both organisations."""
     theirs = Campaign.objects.create(
-        organisation=other_organisation, title="Their campaign", slug="theirs", status="live"
+        organisation=other_organisation, title_en="Their campaign", slug="theirs", status="live"
     )
-    their_petition = make_petition(theirs, "their-petition", title="Their petition")
+    their_petition = make_petition(theirs, "their-petition", title_en="Their petition")
     make_signature(petition, "our.signer@example.org", name="Our Signer", status="confirmed")
     make_signature(their_petition, "their.signer@example.org", name="Their Signer")
     Presentation.objects.create(
@@ -159,7 +159,8 @@ def test_changing_a_campaign_is_refused_to_viewers_and_outsiders(client, world, 
         admin_url("campaigns.campaign", "change", campaign.pk),
         {
             "organisation": campaign.organisation_id,
-            "title": "Renamed",
+            "language": "en",
+            "title_en": "Renamed",
             "slug": campaign.slug,
             "status": campaign.status,
             **empty_inlines(),
@@ -195,14 +196,16 @@ def test_a_manager_can_only_create_campaigns_in_their_own_organisation(client, w
     assert client.get(url).status_code == 200
     refused = client.post(
         url,
-        {"organisation": theirs.pk, "title": "Planted", "slug": "planted", "status": "draft"}
+        {"organisation": theirs.pk, "language": "en", "title_en": "Planted", "slug": "planted"}
+        | {"status": "draft"}
         | empty_inlines(),
     )
     created = client.post(
         url,
         {
             "organisation": world["ours"]["campaign"].organisation_id,
-            "title": "New campaign",
+            "language": "en",
+            "title_en": "New campaign",
             "slug": "new-campaign",
             "status": "draft",
         }
@@ -232,7 +235,7 @@ def test_viewers_and_outsiders_cannot_add_or_delete(client, world, role):
 def test_only_owners_delete(client, world):
     client.force_login(world["manager"])
     campaign = Campaign.objects.create(
-        organisation=world["ours"]["campaign"].organisation, title="Spare", slug="spare"
+        organisation=world["ours"]["campaign"].organisation, title_en="Spare", slug="spare"
     )
     url = admin_url("campaigns.campaign", "delete", campaign.pk)
 

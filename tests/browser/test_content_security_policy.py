@@ -115,7 +115,7 @@ def test_the_admin_works_under_the_policy(page: Page, violations, owner, signed_
     # A new petition: the slug follows the title, an inline row is added, the date widgets.
     page.goto(reverse("admin:petitions_petition_add"))
     choose(page, "campaign", campaign.title)  # the autocomplete box (select2)
-    page.locator("#id_title").press_sequentially("Free the Shenyang Ten")
+    page.locator("#id_title_en").press_sequentially("Free the Shenyang Ten")
     expect(page.locator("#id_slug")).to_have_value("free-the-shenyang-ten")
     demands = page.locator("#demands-group .form-row.dynamic-demands")
     count = demands.count()

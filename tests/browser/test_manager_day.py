@@ -32,7 +32,7 @@ def test_a_manager_creates_a_campaign_and_a_petition_and_watches_a_signature_arr
 
     page.goto("/admin/campaigns/campaign/add/")
     choose(page, "organisation", organisation.name)
-    page.locator("#id_title").fill("Vigil for the Shenyang Ten")
+    page.locator("#id_title_en").fill("Vigil for the Shenyang Ten")
     page.locator("#id_status").select_option("live")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
@@ -40,9 +40,9 @@ def test_a_manager_creates_a_campaign_and_a_petition_and_watches_a_signature_arr
 
     page.goto("/admin/petitions/petition/add/")
     choose(page, "campaign", "Vigil for the Shenyang Ten")
-    page.locator("#id_title").fill("Free the Shenyang Ten")
-    page.locator("#id_target").fill("The Government of the People's Republic of China")
-    page.locator("#id_statement").fill("Release them and let them go to South Korea.")
+    page.locator("#id_title_en").fill("Free the Shenyang Ten")
+    page.locator("#id_target_en").fill("The Government of the People's Republic of China")
+    page.locator("#id_statement_en").fill("Release them and let them go to South Korea.")
     page.locator("#id_status").select_option("open")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")

@@ -14,7 +14,7 @@ def load() -> None:
 def test_it_loads_the_four_campaigns_of_the_seed_content(db):
     load()
 
-    titles = set(Campaign.objects.values_list("title", flat=True))
+    titles = set(Campaign.objects.values_list("title_en", flat=True))
     assert {"Run for your Life", "Save North Korean Refugees Day"} <= titles
     assert Campaign.objects.count() == 4
     assert Event.objects.filter(campaign__slug="save-north-korean-refugees-day").count() == 22

@@ -10,7 +10,7 @@ from tests.conftest import make_petition
 def test_home_lists_live_campaigns_with_their_petitions_and_counts(client, campaign, petition):
     Petition.objects.filter(pk=petition.pk).update(signature_count=1234)  # as counting keeps it
     petition.refresh_from_db()
-    make_petition(campaign, "second", title="Second petition", signature_count=5)
+    make_petition(campaign, "second", title_en="Second petition", signature_count=5)
 
     page = client.get("/").content.decode()
 
@@ -20,7 +20,7 @@ def test_home_lists_live_campaigns_with_their_petitions_and_counts(client, campa
 
 
 def test_home_hides_drafts(client, organisation, campaign, draft_petition):
-    Campaign.objects.create(organisation=organisation, title="Secret plan", slug="secret")
+    Campaign.objects.create(organisation=organisation, title_en="Secret plan", slug="secret")
 
     page = client.get("/").content.decode()
 
@@ -33,7 +33,7 @@ def test_home_takes_a_fixed_number_of_queries(client, campaign, django_assert_ma
         make_petition(campaign, f"p{n}")
     for n in range(3):
         other = Campaign.objects.create(
-            organisation=campaign.organisation, title=f"C{n}", slug=f"c{n}", status="live"
+            organisation=campaign.organisation, title_en=f"C{n}", slug=f"c{n}", status="live"
         )
         make_petition(other, f"o{n}")
 
@@ -44,15 +44,15 @@ def test_home_takes_a_fixed_number_of_queries(client, campaign, django_assert_ma
 def test_the_campaign_page_shows_stories_events_and_petitions(client, campaign, petition):
     Story.objects.create(
         campaign=campaign,
-        title="Across the river",
-        pseudonym="'Min-ji'",
-        body="She crossed at night.",
+        title_en="Across the river",
+        pseudonym_en="'Min-ji'",
+        body_en="She crossed at night.",
     )
     Event.objects.create(
         campaign=campaign,
-        city="Washington D.C.",
+        city_en="Washington D.C.",
         country="US",
-        venue="Embassy of China",
+        venue_en="Embassy of China",
         starts_at=datetime(2018, 9, 24, 12, tzinfo=UTC),
     )
 
@@ -64,7 +64,7 @@ def test_the_campaign_page_shows_stories_events_and_petitions(client, campaign, 
 
 
 def test_a_draft_campaign_is_not_public(client, organisation):
-    draft = Campaign.objects.create(organisation=organisation, title="Draft", slug="draft")
+    draft = Campaign.objects.create(organisation=organisation, title_en="Draft", slug="draft")
 
     assert client.get(draft.get_absolute_url()).status_code == 404
 

@@ -60,11 +60,15 @@ def test_staff_can_create_a_petition_with_demands(client, superuser, campaign):
     client.force_login(superuser)
     data = {
         "campaign": campaign.pk,
-        "title": "Free the ten",
+        "language": "en",
+        "title_en": "Free the ten",
+        "title_zh_hans": "释放这十个人",
         "slug": "free-the-ten",
-        "target": "The Chinese embassy",
+        "target_en": "The Chinese embassy",
+        "target_zh_hans": "中国大使馆",
         "recipient_language": "zh-hans",
-        "statement": "Ten people detained.",
+        "statement_en": "Ten people detained.",
+        "statement_zh_hans": "十人被拘留。",
         "goal": 5000,
         "goal_step": 0,
         "status": "open",
@@ -75,9 +79,11 @@ def test_staff_can_create_a_petition_with_demands(client, superuser, campaign):
         "demands-TOTAL_FORMS": 2,
         "demands-INITIAL_FORMS": 0,
         "demands-0-position": 1,
-        "demands-0-text": "Do not send them back.",
+        "demands-0-text_en": "Do not send them back.",
+        "demands-0-text_zh_hans": "不要遣返他们。",
         "demands-1-position": 2,
-        "demands-1-text": "Let them travel on.",
+        "demands-1-text_en": "Let them travel on.",
+        "demands-1-text_zh_hans": "让他们继续前行。",
         "paper_batches-TOTAL_FORMS": 0,
         "paper_batches-INITIAL_FORMS": 0,
         "presentations-TOTAL_FORMS": 0,
@@ -88,11 +94,12 @@ def test_staff_can_create_a_petition_with_demands(client, superuser, campaign):
 
     assert response.status_code == 302, response.content.decode()[:2000]
     petition = Petition.objects.get(slug="free-the-ten")
-    assert list(petition.demands.values_list("text", flat=True)) == [
-        "Do not send them back.",
-        "Let them travel on.",
+    assert list(petition.demands.values_list("text_en", "text_zh_hans")) == [
+        ("Do not send them back.", "不要遣返他们。"),
+        ("Let them travel on.", "让他们继续前行。"),
     ]
     assert petition.recipient_language == "zh-hans"  # the document's headings: Chinese too
+    assert petition.languages == ["en", "zh-hans"]
 
 
 def test_the_count_cannot_be_typed_in(client, superuser, petition):

@@ -18,7 +18,7 @@ LIST = "/petitions.json"
 def several(campaign, organisation) -> list[Petition]:
     now = timezone.now()
     other = Campaign.objects.create(
-        organisation=organisation, title="Refugees Day", slug="refugees-day", status="live"
+        organisation=organisation, title_en="Refugees Day", slug="refugees-day", status="live"
     )
     return [
         make_petition(campaign, "oldest", opens_at=now - timedelta(days=30)),

@@ -76,7 +76,7 @@ def test_a_draft_petition_is_not_public(client, draft_petition, view):
 
 
 def test_a_petition_of_a_draft_campaign_is_not_public(client, organisation):
-    hidden = Campaign.objects.create(organisation=organisation, title="Hidden", slug="hidden")
+    hidden = Campaign.objects.create(organisation=organisation, title_en="Hidden", slug="hidden")
     petition = make_petition(hidden, "in-hidden")
 
     assert client.get(petition.get_absolute_url()).status_code == 404

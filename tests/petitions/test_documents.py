@@ -152,11 +152,11 @@ def every_script(django_db_setup, django_db_blocker, tmp_path_factory) -> Built:
         organisation = Organisation.objects.create(name="Release International", slug="release")
         campaign = Campaign.objects.create(
             organisation=organisation,
-            title="Run for your Life",
+            title_en="Run for your Life",
             slug="run-for-your-life",
             status=Campaign.Status.LIVE,
         )
-        petition = make_petition(campaign, "every-script", title="Grant refugees safe passage")
+        petition = make_petition(campaign, "every-script", title_en="Grant refugees safe passage")
         emails = [*SECRET_EMAILS, *(f"signer{i}@example.org" for i in range(2, 99))]
         for index, (name, country, city) in enumerate(SIGNERS_IN_EVERY_SCRIPT):
             confirmed(
@@ -562,11 +562,11 @@ def test_the_paper_sheet_is_one_page_with_the_title_and_the_columns(petition, tm
 
 
 def test_the_paper_sheet_of_a_petition_with_many_demands_stays_on_one_page(campaign, tmp_path):
-    petition = make_petition(campaign, "many-demands", title="A petition with many demands")
+    petition = make_petition(campaign, "many-demands", title_en="A petition with many demands")
     for position in range(1, 7):
         petition.demands.create(
             position=position,
-            text=f"Demand number {position}: " + "grant safe passage to those who flee. " * 3,
+            text_en=f"Demand number {position}: " + "grant safe passage to those who flee. " * 3,
         )
     path = tmp_path / "sheet.pdf"
     path.write_bytes(paper_sheet_pdf(petition))

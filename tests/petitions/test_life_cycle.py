@@ -69,7 +69,9 @@ def test_an_archived_petition_keeps_its_page_but_leaves_the_lists(client, petiti
     ],
 )
 def test_dates_that_cannot_work_are_refused(campaign, fields, error):
-    petition = Petition(campaign=campaign, title="T", slug="t", target="X", statement="S", **fields)
+    petition = Petition(
+        campaign=campaign, title_en="T", slug="t", target_en="X", statement_en="S", **fields
+    )
 
     with pytest.raises(ValidationError) as refused:
         petition.clean()
@@ -82,7 +84,7 @@ def test_staff_preview_what_is_not_public_and_nobody_else_does(
     client, campaign, viewer, outsider, status
 ):
     petition = make_petition(
-        campaign, "not-yet", title="Not yet public", status=status,
+        campaign, "not-yet", title_en="Not yet public", status=status,
         opens_at=timezone.now() + timedelta(days=2),
     )  # fmt: skip
     url = reverse("petitions:preview", args=[petition.slug])

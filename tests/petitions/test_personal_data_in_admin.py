@@ -134,9 +134,9 @@ def mixed(petition, organisation, other_organisation, viewer):
         user=viewer, organisation=other_organisation, role=Membership.Role.MANAGER
     )
     theirs = Campaign.objects.create(
-        organisation=other_organisation, title="Their campaign", slug="theirs", status="live"
+        organisation=other_organisation, title_en="Their campaign", slug="theirs", status="live"
     )
-    their_petition = make_petition(theirs, "their-petition", title="Their petition")
+    their_petition = make_petition(theirs, "their-petition", title_en="Their petition")
     ours = make_signature(
         petition, "ours@example.org", name="Our Signer", status=Signature.Status.CONFIRMED
     )

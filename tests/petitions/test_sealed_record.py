@@ -67,13 +67,13 @@ def presented(confirmed_twice, owner) -> Presentation:
 # No form writes the kept counts -----------------------------------------------------------------
 
 
-def test_renaming_a_petition_in_the_campaign_inline_keeps_a_confirmation_counted_meanwhile(
+def test_a_new_goal_from_the_campaign_inline_keeps_a_confirmation_counted_meanwhile(
     client, owner, campaign, confirmed_twice
 ):
     pending = make_signature(confirmed_twice, "late@example.org")
     client.force_login(owner)
     data = campaign_form(client, campaign)
-    data[petition_row(data, confirmed_twice) + "-title"] = "A new title"
+    data[petition_row(data, confirmed_twice) + "-goal"] = "12345"
 
     def confirm_meanwhile(sender, instance, **kwargs):
         pre_save.disconnect(confirm_meanwhile, sender=Petition)
@@ -88,7 +88,7 @@ def test_renaming_a_petition_in_the_campaign_inline_keeps_a_confirmation_counted
     assert response.status_code == 302
     a_moment_later()
     confirmed_twice.refresh_from_db()
-    assert confirmed_twice.title == "A new title"
+    assert confirmed_twice.goal == 12345
     assert confirmed_twice.signature_count == 3
 
 
@@ -101,7 +101,7 @@ def test_a_save_from_the_shell_never_writes_the_kept_counts(confirmed_twice):
     stale.save()
     stale.save(update_fields=["signature_count", "paper_count"])
 
-    assert Petition.objects.values_list("title", "signature_count", "paper_count").get(
+    assert Petition.objects.values_list("title_en", "signature_count", "paper_count").get(
         pk=stale.pk
     ) == ("Renamed in the shell", 5, 7)
 
@@ -111,7 +111,13 @@ def test_a_save_from_the_shell_never_writes_the_kept_counts(confirmed_twice):
 
 @pytest.mark.parametrize(
     "field,value",
-    [("title", "Changed"), ("slug", "changed"), ("status", "open"), ("target", "Someone else")],
+    [
+        ("title", "Changed"),
+        ("slug", "changed"),
+        ("status", "open"),
+        ("goal", "7"),
+        ("target", "Someone else"),
+    ],
 )
 def test_the_campaign_inline_cannot_change_a_presented_petition(
     client, owner, campaign, presented, field, value
@@ -125,7 +131,7 @@ def test_the_campaign_inline_cannot_change_a_presented_petition(
 
     response = client.post(reverse("admin:campaigns_campaign_change", args=[campaign.pk]), data)
 
-    if field == "target":  # not in the inline: the form has no such field to change
+    if field in ("title", "target"):  # not in the inline: the form has no such field to change
         assert response.status_code == 302
     else:
         assert response.status_code == 200
@@ -145,6 +151,19 @@ def test_the_shell_cannot_change_a_presented_petition(presented):
             copy.full_clean()
 
     assert Petition.objects.get(pk=petition.pk).title == petition.title
+
+
+def test_a_presented_petitions_translations_stay_as_they_were_handed_over(presented):
+    petition = Petition.objects.get(pk=presented.petition_id)
+    petition.statement_zh_hans = "一份新的译文"
+    with pytest.raises(SealedPetition):
+        petition.save()
+
+    demand = petition.demands.first()
+    demand.text_ko = "새 번역"
+    with pytest.raises(SealedPetition):
+        demand.save()
+    assert not Petition.objects.exclude(statement_zh_hans="").exists()
 
 
 def test_a_presented_petition_may_be_archived_and_brought_back(presented):
@@ -168,7 +187,7 @@ def test_a_presented_petitions_demands_and_paper_batches_are_frozen(presented, o
     with pytest.raises(SealedPetition):
         demand.delete()
     with pytest.raises(SealedPetition):
-        Demand.objects.create(petition=petition, text="One more")
+        Demand.objects.create(petition=petition, text_en="One more")
     with pytest.raises(SealedPetition):
         paper.record_paper_batch(
             petition, count=5, received_on=date(2025, 5, 1), location="Vigil", user=owner

@@ -467,7 +467,7 @@ def test_the_admin_action_skips_petitions_of_other_organisations(
     client, outsider, signed_petition, other_organisation
 ):
     theirs = make_petition(
-        Campaign.objects.create(organisation=other_organisation, title="Theirs", slug="theirs"),
+        Campaign.objects.create(organisation=other_organisation, title_en="Theirs", slug="theirs"),
         "their-petition",
     )
     outsider.user_permissions.set(Permission.objects.filter(codename="view_petition"))

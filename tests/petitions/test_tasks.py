@@ -255,7 +255,7 @@ def test_over_smtp_each_email_comes_out_whole(petition, settings, smtp_server):
     counted" note: the mail server receives each signer's email, headers and both parts."""
     settings.SITE_URL = "https://sign.example.org"
     Petition = type(petition)
-    Petition.objects.filter(pk=petition.pk).update(title="북한 난민을 구하라 — Save them")
+    Petition.objects.filter(pk=petition.pk).update(title_en="북한 난민을 구하라 — Save them")
     pending = {
         "min-ji@example.org": make_signature(petition, email="min-ji@example.org"),
         # the address as checked, its domain in IDNA form, in the envelope and To alike

@@ -1,23 +1,50 @@
 """Load the demo campaigns: four real campaigns for North Korean refugees.
 
+Their words are in petitions/management/demo/<language>.json, one file per language of the
+site, each shaped like en.json (English is the original of every demo campaign).
+
 Idempotent: every object is found by its slug (or natural key) and updated, so running it again
 changes nothing but what the demo data itself changed. Demo signers use example.org addresses.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from translated_fields import to_attribute
 
 from accounts.models import Organisation
 from campaigns.models import Campaign, Event, Resource, Story
+from config.language import CODES
 from petitions.models import Demand, Petition, Signature
 from petitions.services import counting
 
-CHINA = "The Government of the People's Republic of China"
+DEMO = Path(__file__).resolve().parent.parent / "demo"
+
+
+def demo_texts() -> dict[str, dict]:
+    """The demo's words in each language: {code: the contents of demo/<code>.json}."""
+    return {code: json.loads((DEMO / f"{code}.json").read_text("utf-8")) for code in CODES}
+
+
+class Words:
+    """One demo text in every language, as the columns of a translated field."""
+
+    def __init__(self, texts: dict[str, dict]) -> None:
+        self.texts = texts
+
+    def __call__(self, name: str, *path: str | int) -> dict[str, str]:
+        columns = {}
+        for code, text in self.texts.items():
+            for step in path:
+                text = text[step]
+            columns[to_attribute(name, code)] = text[name] if isinstance(text, dict) else text
+        return columns
 
 
 def recipient_language(target: str) -> str:
@@ -49,47 +76,6 @@ ORGANISATIONS = {
     ),
     "icc": ("International Christian Concern", "US advocacy group."),
 }
-
-RUN_FOR_YOUR_LIFE = """While the world watches the Olympic Games in Beijing, men, women and children who escape North Korea are hunted in China.
-
-China is no safe haven. Escapees face traffickers, informers and the police. Those caught are sent back to interrogation, prison camps, or death. At least 500,000 North Koreans have crossed into China in ten years, and China returns about 4,000 a year.
-
-The UN Special Rapporteur calls them refugees. China calls them economic migrants. South Korea treats them as its own citizens. We ask China to honour the 1951 UN Refugee Convention it has signed."""
-
-FUNERAL_MARCH = """After the death of Kim Jong Il in December 2011, security on the border with China was tightened, and a crackdown was feared before 15 April 2012, the hundredth anniversary of Kim Il Sung's birth.
-
-Supporters marched to the North Korean embassy in London to hand over this petition, asking the new leader to end the persecution of Christians. The same campaign called on China to end its policy of sending refugees back, children included."""
-
-SAVE_REFUGEES_DAY = """Every year on Save North Korean Refugees Day, people gather outside Chinese embassies and consulates to ask China to stop sending North Korean refugees back.
-
-On 24 September 2018, protests were held in 22 cities across 11 countries. In Washington D.C. marchers walked from CCTV's offices to the Chinese embassy to deliver a letter to President Xi Jinping, and participants read aloud the names of North Koreans known to have been sent back."""
-
-SHENYANG = """On 4 November 2017 police raided a safe house in Shenyang, Liaoning province, and detained ten North Koreans: seven women and three men, from a small child to people in their sixties.
-
-If they are sent back they face interrogation and prison camps. Their relatives in South Korea, and the South Korean embassy, have appealed for them. Every day counts: add your name now."""
-
-STORIES = [
-    (
-        "Across the river in winter",
-        "'Min-ji' (not her real name)",
-        "She crossed the frozen Tumen river at night, after her family had gone weeks without "
-        "food.\n\nIn China a broker sold her to a farmer. When she ran, the police were looking "
-        "for her. A safe house hid her until she could travel on.",
-    ),
-    (
-        "Sent back twice",
-        "'Chul-soo' (not his real name)",
-        "He was caught and returned twice, and each time was interrogated and held in a labour "
-        "camp.\n\nThe third time he reached a safe house, and from there a third country.",
-    ),
-    (
-        "A mother's search",
-        "'Young-hee' (not her real name)",
-        "She left to find food for her children and could not go home: leaving without "
-        "permission is a crime.\n\nShe lived hidden for years, afraid of every knock at the door, "
-        "until she was given safe passage.",
-    ),
-]
 
 # Save North Korean Refugees Day 2018: 22 cities in 11 countries (city list illustrative).
 EVENTS_2018 = [
@@ -152,6 +138,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
+        words = Words(demo_texts())
         orgs = {
             slug: Organisation.objects.update_or_create(
                 slug=slug, defaults={"name": name, "description": description}
@@ -160,141 +147,107 @@ class Command(BaseCommand):
         }
 
         run = self._campaign(
+            words,
             "run-for-your-life",
             orgs["release-international"],
-            "Run for your Life",
-            "China is no safe haven for North Korean refugees.",
-            RUN_FOR_YOUR_LIFE,
             Campaign.Status.LIVE,
             _utc(2008, 8, 1).date(),
         )
-        for position, (title, pseudonym, body) in enumerate(STORIES):
+        for position, english in enumerate(words.texts["en"]["stories"]):
             Story.objects.update_or_create(
                 campaign=run,
-                title=title,
-                defaults={"pseudonym": pseudonym, "body": body, "position": position},
+                title_en=english["title"],
+                defaults={
+                    **words("title", "stories", position),
+                    **words("pseudonym", "stories", position),
+                    **words("body", "stories", position),
+                    "position": position,
+                },
             )
         Resource.objects.update_or_create(
             campaign=run,
-            title="The 1951 UN Refugee Convention",
+            title_en=words.texts["en"]["resources"][0]["title"],
             defaults={
+                **words("title", "resources", 0),
+                **words("description", "resources", 0),
                 "url": "https://www.unhcr.org/about-unhcr/who-we-are/1951-refugee-convention",
-                "description": "The treaty China has signed, and the basis of our demands.",
             },
         )
         run_petition = self._petition(
+            words,
             run,
             "safe-passage-for-north-korean-refugees",
-            "Grant North Korean refugees safe passage",
-            CHINA,
-            "We call on the Government of the People's Republic of China to treat the North "
-            "Koreans who escape into China as the refugees they are.",
             50_000,
             Petition.Status.OPEN,
             _utc(2008, 8, 8, 12),
             None,
-            [
-                "Act with compassion towards the men, women and children escaping the regime by "
-                "granting them refugee status.",
-                "Give them safe passage to third countries.",
-                "Stop the forcible repatriation of North Koreans immediately.",
-            ],
         )
 
         march = self._campaign(
+            words,
             "funeral-march-for-freedom",
             orgs["release-international"],
-            "Funeral march for freedom",
-            "A march to the North Korean embassy in London.",
-            FUNERAL_MARCH,
             Campaign.Status.ENDED,
             _utc(2012, 1, 10).date(),
             _utc(2012, 4, 15).date(),
         )
         self._petition(
+            words,
             march,
             "end-the-persecution-of-christians",
-            "End the persecution of Christians in North Korea",
-            "Kim Jong-un, Supreme Leader of the Democratic People's Republic of Korea",
-            "We ask the new leader of North Korea to end the persecution of Christians, and we "
-            "ask China to stop sending refugees back to face it.",
             50_000,
             Petition.Status.CLOSED,
             _utc(2012, 1, 10, 9),
             _utc(2012, 4, 1, 23, 59),
-            [
-                "End the persecution of Christians in North Korea.",
-                "Release those imprisoned for their faith.",
-                "China: end the repatriation of refugees, children included.",
-            ],
         )
 
         day = self._campaign(
+            words,
             "save-north-korean-refugees-day",
             orgs["nk-freedom-coalition"],
-            "Save North Korean Refugees Day",
-            "One day of action at Chinese embassies and consulates in 22 cities.",
-            SAVE_REFUGEES_DAY,
             Campaign.Status.LIVE,
             _utc(2018, 9, 24).date(),
         )
         for city, country, venue, organiser in EVENTS_2018:
             Event.objects.update_or_create(
                 campaign=day,
-                city=city,
+                city_en=city,
                 country=country,
                 defaults={
-                    "venue": venue,
+                    **words("city", "cities", city),
+                    **words("venue", "venues", venue),
+                    **words("description", "event_description"),
                     "organiser": organiser,
                     "starts_at": _utc(2018, 9, 24, 12),
-                    "description": "Protest and delivery of the letter to President Xi Jinping.",
                 },
             )
         day_petition = self._petition(
+            words,
             day,
             "letter-to-president-xi",
-            "Letter to President Xi Jinping: end repatriation",
-            "President Xi Jinping, People's Republic of China",
-            "Dear President Xi, we ask you to end the forced repatriation of North Korean "
-            "refugees. We read aloud the names of those already sent back, so they are not "
-            "forgotten.",
             10_000,
             Petition.Status.OPEN,
             _utc(2018, 9, 1, 9),
             None,
-            [
-                "End the forced repatriation of North Korean refugees.",
-                "Let the UN High Commissioner for Refugees reach North Koreans in China.",
-                "Allow safe passage to South Korea or a third country.",
-            ],
         )
 
         urgent = self._campaign(
+            words,
             "the-ten-detained-in-shenyang",
             orgs["csw"],
-            "Urgent appeal: the ten detained in Shenyang",
-            "Ten North Koreans face forced return. Act now.",
-            SHENYANG,
             Campaign.Status.LIVE,
             _utc(2017, 11, 6).date(),
         )
         # An urgent action runs for two weeks from when it is first loaded.
         first_load = not Petition.objects.filter(slug="free-the-shenyang-ten").exists()
         urgent_petition = self._petition(
+            words,
             urgent,
             "free-the-shenyang-ten",
-            "Safe passage for the ten detained in Shenyang",
-            CHINA + ", through its embassy",
-            "Ten North Koreans detained in Shenyang on 4 November 2017 face being sent back. "
-            "We ask China not to return them.",
             5_000,
             Petition.Status.OPEN,
             _utc(2017, 11, 6, 9),
             timezone.now() + timedelta(days=14) if first_load else None,
-            [
-                "Do not send the ten detained in Shenyang back to North Korea.",
-                "Allow them safe passage to South Korea or a third country.",
-            ],
         )
 
         for petition in (run_petition, day_petition, urgent_petition):
@@ -305,31 +258,31 @@ class Command(BaseCommand):
             f"{Petition.objects.count()} petitions."
         )
 
-    def _campaign(
-        self, slug, organisation, title, tagline, description, status, starts_on, ends_on=None
-    ) -> Campaign:
+    def _campaign(self, words, slug, organisation, status, starts_on, ends_on=None) -> Campaign:
         return Campaign.objects.update_or_create(
             slug=slug,
             defaults={
                 "organisation": organisation,
-                "title": title,
-                "tagline": tagline,
-                "description": description,
+                "language": "en",
+                **words("title", "campaigns", slug),
+                **words("tagline", "campaigns", slug),
+                **words("description", "campaigns", slug),
                 "status": status,
                 "starts_on": starts_on,
                 "ends_on": ends_on,
             },
         )[0]
 
-    def _petition(
-        self, campaign, slug, title, target, statement, goal, status, opens_at, closes_at, demands
-    ) -> Petition:
+    def _petition(self, words, campaign, slug, goal, status, opens_at, closes_at) -> Petition:
         defaults = {
             "campaign": campaign,
-            "title": title,
-            "target": target,
-            "recipient_language": recipient_language(target),
-            "statement": statement,
+            "language": "en",
+            **words("title", "petitions", slug),
+            **words("target", "petitions", slug),
+            **words("statement", "petitions", slug),
+            "recipient_language": recipient_language(
+                words.texts["en"]["petitions"][slug]["target"]
+            ),
             "goal": goal,
             "status": status,
             "opens_at": opens_at,
@@ -340,9 +293,12 @@ class Command(BaseCommand):
         if presented is not None:  # staff presented it: it stays as it was handed over
             return presented
         petition = Petition.objects.update_or_create(slug=slug, defaults=defaults)[0]
-        for position, text in enumerate(demands, start=1):
+        demands = words.texts["en"]["petitions"][slug]["demands"]
+        for position in range(len(demands)):
             Demand.objects.update_or_create(
-                petition=petition, position=position, defaults={"text": text}
+                petition=petition,
+                position=position + 1,
+                defaults=words("text", "petitions", slug, "demands", position),
             )
         petition.demands.filter(position__gt=len(demands)).delete()
         return petition
