@@ -68,18 +68,7 @@ class Campaign(Translated):
         return reverse("campaigns:detail", args=[self.slug])
 
 
-class InCampaignsLanguage(Translated):
-    """Written in its campaign's language, and translated with it."""
-
-    class Meta:
-        abstract = True
-
-    @property
-    def original_language(self) -> str:
-        return self.campaign.language
-
-
-class Story(InCampaignsLanguage):
+class Story(Translated):
     """A testimony published with a campaign. People at risk are named only by a pseudonym."""
 
     campaign = models.ForeignKey(
@@ -104,6 +93,7 @@ class Story(InCampaignsLanguage):
     position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     TRANSLATED = REQUIRED = ("title", "pseudonym", "body")
+    ORIGINAL_FROM = "campaign"
 
     class Meta:
         verbose_name = _("story")
@@ -114,7 +104,7 @@ class Story(InCampaignsLanguage):
         return self.title
 
 
-class Event(InCampaignsLanguage):
+class Event(Translated):
     """A local action on a campaign's day: a vigil, a march, a letter handed to an embassy."""
 
     campaign = models.ForeignKey(
@@ -132,6 +122,7 @@ class Event(InCampaignsLanguage):
 
     TRANSLATED = ("city", "venue", "description")
     REQUIRED = ("city",)
+    ORIGINAL_FROM = "campaign"
 
     class Meta:
         verbose_name = _("event")
@@ -142,7 +133,7 @@ class Event(InCampaignsLanguage):
         return f"{self.city}, {self.country.name}"
 
 
-class Resource(InCampaignsLanguage):
+class Resource(Translated):
     """Material supporters can use: a printable poster, a briefing, a letter template."""
 
     campaign = models.ForeignKey(
@@ -158,6 +149,7 @@ class Resource(InCampaignsLanguage):
 
     TRANSLATED = ("title", "description")
     REQUIRED = ("title",)
+    ORIGINAL_FROM = "campaign"
 
     class Meta:
         verbose_name = _("resource")

@@ -67,19 +67,22 @@ def language_field() -> models.CharField:
 
 
 class Translated(models.Model):
-    """A model with translated fields, named in TRANSLATED; `original_language` says which
-    version is the original (a `language` field, or the parent's)."""
+    """A model with translated fields, named in TRANSLATED. Its original language is its
+    `language` field's, or, with ORIGINAL_FROM, the one of the object it belongs to."""
 
     TRANSLATED: tuple[str, ...] = ()
     # The translated fields the original must have (the others may stay blank in every language).
     REQUIRED: tuple[str, ...] = ()
+    # The foreign key to the campaign or petition whose original language this one is.
+    ORIGINAL_FROM: str | None = None
 
     class Meta:
         abstract = True
 
     @property
     def original_language(self) -> str:
-        return self.language
+        owner = getattr(self, self.ORIGINAL_FROM) if self.ORIGINAL_FROM else self
+        return owner.language
 
     def version(self, name: str, language: str) -> str:
         return getattr(self, to_attribute(name, language))

@@ -51,6 +51,14 @@ class SideBySide:
             for name, options in super().get_fieldsets(request, obj)
         ]
 
+    def get_queryset(self, request):
+        """An inline's rows with the campaign or petition their original language is read
+        from, in the same query."""
+        queryset = super().get_queryset(request)
+        if self.model.ORIGINAL_FROM:
+            queryset = queryset.select_related(self.model.ORIGINAL_FROM)
+        return queryset
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
         code = getattr(db_field, "_translated_field_language_code", None)

@@ -329,16 +329,13 @@ class Demand(SealedWithThePetition, Translated):
     text = translated(models.TextField(verbose_name=gettext_lazy("text")))
 
     TRANSLATED = REQUIRED = ("text",)
+    ORIGINAL_FROM = "petition"
 
     class Meta:
         ordering = ["position", "pk"]
 
     def __str__(self) -> str:
         return self.text[:80]
-
-    @property
-    def original_language(self) -> str:
-        return self.petition.language
 
     def has_language(self, language: str) -> bool:
         """Read in `language` only with its petition: a petition is read in one language."""

@@ -9,9 +9,11 @@ import shutil
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from campaigns.models import Campaign, Event, Resource, Story
 from config.language import CODES, NAMES
@@ -25,6 +27,7 @@ NOTE = (
     "Not yet translated into %(language)s: shown in %(originals)s, the language it was written in."
 )
 KOREAN_TITLE = "난민에게 안전한 이동을 보장하십시오"
+NOW = timezone.now()
 KOREAN_DEMANDS = [
     "난민 지위를 인정하십시오.",
     "안전한 이동을 보장하십시오.",
@@ -316,3 +319,30 @@ def test_the_demo_is_written_in_every_language(db):
     for model in (Campaign, Petition, Demand, Story, Event, Resource):
         for content in model.objects.all():
             assert content.languages == CODES, (model.__name__, content.pk)
+
+
+def test_the_campaigns_admin_page_reads_its_rows_languages_without_a_query_each(
+    client, manager, campaign
+):
+    client.force_login(manager)
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    def add_rows(n: int) -> None:
+        for i in range(n):
+            Story.objects.create(
+                campaign=campaign, title_en=f"S{i}", pseudonym_en="'A'", body_en="."
+            )
+            Event.objects.create(campaign=campaign, city_en=f"C{i}", country="KR", starts_at=NOW)
+            Resource.objects.create(campaign=campaign, title_en=f"R{i}", url="https://example.org")
+
+    add_rows(1)
+    queries()  # the first view of the page caches what every later one reads
+    one_each = queries()
+    add_rows(10)
+
+    assert queries() == one_each
