@@ -346,3 +346,14 @@ def test_the_campaigns_admin_page_reads_its_rows_languages_without_a_query_each(
     add_rows(10)
 
     assert queries() == one_each
+
+
+def test_a_petition_is_added_from_its_campaigns_page_on_its_own_page(client, manager, campaign):
+    client.force_login(manager)
+    campaign_page = client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+    add_url = f"{reverse('admin:petitions_petition_add')}?campaign={campaign.pk}"
+
+    assert f'href="{add_url}"' in campaign_page.content.decode()
+    assert 'name="petitions-TOTAL_FORMS"' in campaign_page.content.decode()  # rows listed
+    add_page = client.get(add_url).content.decode()
+    assert f'<option value="{campaign.pk}" selected>' in add_page
