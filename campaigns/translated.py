@@ -18,19 +18,18 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from translated_fields import TranslatedField, to_attribute
 
-from config.language import CODES, NAMES
+from config.language import CODES, NAMES, active_language
 
 
 def translated(field: models.Field) -> TranslatedField:
     """`field` in each language, each column named "<name> (<language>)" for the staff, and
     blank allowed in all of them: which one must be written depends on the object's original
-    language (Translated.clean())."""
+    language (Translated.clean_fields())."""
     return TranslatedField(
         field,
         {
@@ -46,11 +45,6 @@ def _in_shown_language(name: str, field: TranslatedField):
         return getattr(obj, to_attribute(name, obj.shown_language()))
 
     return getter
-
-
-def active_language() -> str:
-    language = translation.get_language()
-    return language if language in CODES else settings.LANGUAGE_CODE
 
 
 def language_field() -> models.CharField:

@@ -41,6 +41,12 @@ NAMES = {
 _NOT_PAGES = (".json", ".pdf")
 
 
+def active_language() -> str:
+    """The active language, one of the site's (English outside a request that chose one)."""
+    language = translation.get_language()
+    return language if language in CODES else settings.LANGUAGE_CODE
+
+
 def requested_language(request: HttpRequest) -> str:
     """For the JSON API: ?lang= (one of LANGUAGES' codes exactly, else ValueError), else the
     URL's language prefix, else the visitor's (the cookie, Accept-Language, English)."""
@@ -159,14 +165,14 @@ def lang_if_other(content) -> str:
     """` lang="…"` on an element whose content (a campaign, a petition, a demand…) is shown in a
     language other than the page's: its original, not yet translated into the page's."""
     shown = content.shown_language()
-    return "" if shown == translation.get_language() else format_html(' lang="{}"', shown)
+    return "" if shown == active_language() else format_html(' lang="{}"', shown)
 
 
 @register.simple_tag
 def untranslated(*things) -> dict | None:
     """For the note on a page whose content (objects, or lists of them) is not all translated
     into the page's language: that language's name and those of the originals shown instead."""
-    active = translation.get_language()
+    active = active_language()
     originals = []
     for content in _each(things):
         shown = content.shown_language()
