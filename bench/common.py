@@ -20,8 +20,8 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from petitions import counting  # noqa: E402
 from petitions.models import Petition, Signature  # noqa: E402
+from petitions.services import counting  # noqa: E402
 
 BENCH_SLUG = "bench-{n}"
 

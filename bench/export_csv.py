@@ -36,10 +36,10 @@ def our_export(slug: str) -> tuple[float, float, int]:
     """Run the export in a fresh process: (seconds, peak MB, bytes)."""
     code = (
         "import sys, time; sys.path.insert(0, 'bench'); from common import *; "
-        "from petitions import exports; "
+        "from petitions.documents import csv_file; "
         f"p = Petition.objects.get(slug={slug!r}); "
         "t = time.perf_counter(); out = open('/tmp/bench-export.csv', 'wb'); "
-        "rows = exports.write_csv(p, out, include_email=True); out.close(); "
+        "rows = csv_file.write_csv(p, out, include_email=True); out.close(); "
         "print(time.perf_counter() - t, peak_rss_mb(), rows)"
     )
     result = subprocess.run(

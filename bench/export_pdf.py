@@ -22,7 +22,7 @@ from petitions.documents.fonts import static_fonts
 def build(slug: str) -> tuple[float, float, int, int]:
     code = (
         "import sys, time; sys.path.insert(0, 'bench'); from common import *; "
-        "from pathlib import Path; from petitions.documents import presentation_pdf; "
+        "from pathlib import Path; from petitions.documents.pdf import presentation_pdf; "
         f"p = Petition.objects.get(slug={slug!r}); "
         "t = time.perf_counter(); rows, _ = presentation_pdf(p, Path('/tmp/bench-export.pdf')); "
         "size = Path('/tmp/bench-export.pdf').stat().st_size; "
