@@ -453,11 +453,15 @@ def _short_day(value: date) -> str:
 
 
 def _versions(words: Words, content: Translated, name: str) -> list[str]:
-    """content's `name` in the recipient's language and then in the original (Words' two), or
-    in the original alone when it is not translated into the recipient's."""
-    recipient, original = words.language, words.beside
-    if original is None or not content.has_language(recipient):
-        return [content.version(name, original or recipient)]
+    """content's `name` in the recipient's language and then in its own original (a campaign
+    may be written first in another language than its petition), or in its original alone
+    when it is not translated into the recipient's. One version when the document is in one
+    language (Words with none beside)."""
+    recipient, original = words.language, content.original_language
+    if not content.has_language(recipient):
+        return [content.version(name, original)]
+    if words.beside is None or recipient == original:
+        return [content.version(name, recipient)]
     return [content.version(name, recipient), content.version(name, original)]
 
 

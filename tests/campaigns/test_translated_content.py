@@ -357,3 +357,19 @@ def test_a_petition_is_added_from_its_campaigns_page_on_its_own_page(client, man
     assert 'name="petitions-TOTAL_FORMS"' in campaign_page.content.decode()  # rows listed
     add_page = client.get(add_url).content.decode()
     assert f'<option value="{campaign.pk}" selected>' in add_page
+
+
+@needs_pdftotext
+def test_a_campaign_written_in_another_language_than_its_petition_keeps_its_own_original(
+    petition, tmp_path
+):
+    campaign = petition.campaign
+    Campaign.objects.filter(pk=campaign.pk).update(
+        language="ko", title_en="", title_ko="목숨을 건 탈출"
+    )
+    petition.recipient_language = "zh-hans"
+    petition.save()
+
+    text = flat(pdf_text(build(petition, tmp_path)[0]))
+
+    assert "목숨을 건 탈출" in text  # the campaign's own original, not its empty English
