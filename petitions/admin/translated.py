@@ -3,16 +3,18 @@ per language (campaigns/translated.py), each box marked with its language."""
 
 from __future__ import annotations
 
+from translated_fields import to_attribute
+
+from campaigns.translated import columns
 from config.language import CODES
 
 
 def _versions(name: str, field_names: set[str]) -> tuple[str, ...] | None:
     """The columns of the translated field whose column `name` is, if it is one."""
     for code in CODES:
-        suffix = "_" + code.replace("-", "_")
+        suffix = to_attribute("", code)  # "_ko", "_zh_hans"
         if name.endswith(suffix):
-            base = name.removesuffix(suffix)
-            row = tuple(f"{base}_{c.replace('-', '_')}" for c in CODES)
+            row = tuple(columns(name.removesuffix(suffix)))
             if all(column in field_names for column in row):
                 return row
     return None

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from campaigns.models import Campaign, Event, Resource, Story
+from campaigns.translated import columns
 from config.language import CODES, NAMES
 from petitions.mail.confirmations import send_due_confirmations
 from petitions.models import Demand, Petition, Signature
@@ -194,7 +195,7 @@ def test_staff_write_each_fields_versions_side_by_side(client, manager, petition
     html = admin_page(client, manager, petition)
 
     for name in ["title", "target", "statement"]:
-        row = " ".join(f"field-{name}_{code.replace('-', '_')}" for code in CODES)
+        row = " ".join(f"field-{column}" for column in columns(name))
         assert f'<div class="form-row {row}">' in html, name
     assert re.search(r'<input type="text" name="title_ko"[^>]*lang="ko"', html)
     assert re.search(r'<textarea name="statement_zh_hans"[^>]*lang="zh-hans"', html)
@@ -217,10 +218,8 @@ def petition_form(petition: Petition, **changes) -> dict:
         "presentations-TOTAL_FORMS": 0,
         "presentations-INITIAL_FORMS": 0,
     }
-    for name in Petition.TRANSLATED:
-        for code in CODES:
-            column = f"{name}_{code.replace('-', '_')}"
-            data[column] = getattr(petition, column)
+    for column in columns(*Petition.TRANSLATED):
+        data[column] = getattr(petition, column)
     return data | changes
 
 
