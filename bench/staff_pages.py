@@ -45,7 +45,7 @@ database_exists()
 os.environ["DATABASE_URL"] = DATABASE_URL
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
 
-import common  # noqa: E402, F401, I001 - Django, set up on the database above
+from common import grown_to  # noqa: E402, I001 - Django, set up on the database above
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -57,7 +57,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 from accounts.models import Membership, Organisation, User  # noqa: E402
 from campaigns.models import Campaign  # noqa: E402
 from petitions.models import Petition, Signature  # noqa: E402
-from petitions.services import counting  # noqa: E402
 
 SMALL = 1_000
 THEIRS = 617
@@ -95,27 +94,6 @@ def bench_petition(slug: str) -> Petition:
             "status": Petition.Status.OPEN,
         },
     )
-    return petition
-
-
-def grown_to(petition: Petition, n: int) -> Petition:
-    """The petition with n signatures: seeded on to n, or seeded afresh if it has more."""
-    have = petition.signatures.count()
-    if have > n:
-        # Signatures are never deleted through the models (they are evidence); this is the
-        # bench's own petition on the bench's own database.
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM petitions_signature WHERE petition_id = %s", [petition.pk])
-        counting.rebuild(petition)
-        have = 0
-    if have < n:
-        started = time.perf_counter()
-        with open(os.devnull, "w") as quiet:
-            call_command("seed_signatures", petition.slug, count=n - have, stdout=quiet)
-        print(f"seeded {n - have:,} signatures in {time.perf_counter() - started:.0f} s")
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE petitions_signature")
-    petition.refresh_from_db()
     return petition
 
 
