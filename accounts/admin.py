@@ -53,7 +53,10 @@ class OrganisationScopedAdmin(admin.ModelAdmin):
         return self._allowed(request, self.delete_roles, obj)
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        return self.scoped(super().get_queryset(request), request)
+
+    def scoped(self, queryset, request):
+        """The objects of the queryset the user may read."""
         return roles.scope(queryset, request.user, self.read_roles, self.organisation_path)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

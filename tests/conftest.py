@@ -11,6 +11,7 @@ from celery.app.task import Task
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
+from django.db import connection
 from django.test import Client, TestCase
 from django.utils import timezone, translation
 from kombu.exceptions import OperationalError
@@ -285,6 +286,18 @@ def make_signature(petition: Petition, email: str = "min-ji@example.org", **fiel
         email_canonical=Signature.canonical_email(email),
         **{**defaults, **fields},
     )
+
+
+def with_a_crowd(petition: Petition, n: int = 2000) -> None:
+    """n ordinary signatures more on the petition, and the table's statistics taken again, so
+    that PostgreSQL's planner chooses as it would on a real petition, not on a handful of rows."""
+    Signature.objects.bulk_create(
+        Signature(petition=petition, name=f"Crowd {i}", email=f"c{i}@example.net",
+                  email_canonical=f"c{i}@example.net", country="GB")
+        for i in range(n)
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Signature._meta.db_table}")
 
 
 SIGN_DATA = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 
 from campaigns.models import Campaign
 from petitions.models import Petition, Signature
@@ -24,45 +24,52 @@ class PetitionFigures:
 
 
 def figures(campaign: Campaign) -> dict:
+    """The dashboard's figures, from the kept counts and from indexes that hold only what is
+    counted: the pending signatures of each petition (the (petition, status, …) index) and the
+    held ones (the partial index signature_held_idx). Nothing reads every signature, so the
+    page costs about the same at a million signatures as at a thousand."""
     petitions = list(campaign.petitions.order_by("-opens_at", "slug"))
+    ids = [petition.pk for petition in petitions]
     midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     today = dict(
-        Petition.objects.filter(campaign=campaign, hourly_counts__hour__gte=midnight)
+        Petition.objects.filter(pk__in=ids, hourly_counts__hour__gte=midnight)
         .values_list("pk")
         .annotate(n=Sum("hourly_counts__count"))
     )
-    live = Signature.objects.filter(
-        petition__campaign=campaign,
-        status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED],
+    signatures = Signature.objects.filter(petition__in=ids)
+    pending = dict(
+        signatures.filter(status=Signature.Status.PENDING)
+        .values_list("petition")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    by_petition = {
-        row["petition_id"]: row
-        for row in live.values("petition_id").annotate(
-            pending=Count("pk", filter=Q(status=Signature.Status.PENDING)),
-            confirmed=Count("pk", filter=Q(status=Signature.Status.CONFIRMED)),
-            held=Count("pk", filter=~Q(held_reason="")),
-        )
-    }
+    held = {}  # {petition id: {status: held signatures}}
+    for petition_id, status, n in (
+        signatures.exclude(held_reason="")
+        .filter(status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED])
+        .values_list("petition", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        held.setdefault(petition_id, {})[status] = n
     rows = []
     for petition in petitions:
-        counts = by_petition.get(petition.pk, {"pending": 0, "confirmed": 0, "held": 0})
-        made = counts["pending"] + counts["confirmed"]
+        held_here = held.get(petition.pk, {})
+        # Confirmed: those counted, and those held back from the count.
+        confirmed = petition.signature_count + held_here.get(Signature.Status.CONFIRMED, 0)
+        made = confirmed + pending.get(petition.pk, 0)
         rows.append(
             PetitionFigures(
                 petition=petition,
                 today=today.get(petition.pk) or 0,
-                pending=counts["pending"],
-                held=counts["held"],
-                confirmation_rate=round(100 * counts["confirmed"] / made) if made else None,
+                pending=pending.get(petition.pk, 0),
+                held=sum(held_here.values()),
+                confirmation_rate=round(100 * confirmed / made) if made else None,
                 timeline=charts.timeline_svg(petition),
                 countries=charts.countries_svg(petition),
             )
         )
-    latest = (
-        Signature.objects.filter(petition__campaign=campaign)
-        .select_related("petition")
-        .order_by("-created_at")[:20]
-    )
+    latest = signatures.select_related("petition").order_by("-created_at")[:20]
     return {
         "rows": rows,
         "total": sum(p.total_count for p in petitions),

@@ -24,6 +24,7 @@ from petitions.models.signatures import (
     Signature,
     SignatureQuerySet,
     SignaturesAreEvidence,
+    petition_ids_where,
     validate_signer_email,
     with_idna_domain,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "Tally",
     "is_sealed",
     "new_seal",
+    "petition_ids_where",
     "private_storage",
     "raised_goal",
     "validate_signer_email",

@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import roles
 from campaigns.models import Campaign
 from campaigns.translated import Translated, language_field, translated
 
@@ -31,6 +32,10 @@ def raised_goal(goal: int, step: int, count: int) -> int:
 
 
 class PetitionQuerySet(models.QuerySet):
+    def where_role(self, user, allowed: frozenset[str]) -> PetitionQuerySet:
+        """Petitions in organisations where the user's role is one of `allowed`."""
+        return roles.scope(self, user, allowed, "campaign__organisation")
+
     def public(self) -> PetitionQuerySet:
         """Petitions anyone may see: not drafts or scheduled ones, and only in campaigns that
         are public."""
