@@ -89,9 +89,10 @@ class PetitionFilter(admin.RelatedFieldListFilter):
     RelatedOnlyFieldListFilter would read them off every signature on each view."""
 
     def field_choices(self, field, request, model_admin):
+        readable = Petition.objects.where_role(request.user, model_admin.read_roles)
         return field.get_choices(
             include_blank=False,
-            limit_choices_to={"pk__in": petition_ids_where(request.user, model_admin.read_roles)},
+            limit_choices_to={"pk__in": readable.values("pk")},
             ordering=self.field_admin_ordering(field, request, model_admin),
         )
 
@@ -179,10 +180,13 @@ class SignatureAdmin(OrganisationScopedAdmin):
         return {org for org, role in roles.roles(request.user).items() if can_see_emails(role)}
 
     def _email_petitions(self, request) -> list[int] | None:
-        """The petitions whose signers' addresses the user may see; None: all of them."""
+        """The petitions whose signers' addresses the user may see; None: all of them. Read
+        once per request: the list and its search both ask."""
         if request.user.is_superuser:
             return None
-        return petition_ids_where(request.user, EMAIL_ROLES)
+        if not hasattr(request, "email_petitions"):
+            request.email_petitions = petition_ids_where(request.user, EMAIL_ROLES)
+        return request.email_petitions
 
     def _sees_emails(self, request, obj=None) -> bool:
         visible = self._email_organisations(request)
