@@ -19,30 +19,14 @@ import os
 import statistics
 import sys
 import time
-from urllib.parse import urlparse
+
+from scratch import scratch_database
 
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/safe_passage_bench_staff"
 )
 
-
-def database_exists() -> None:
-    import psycopg2
-
-    url = urlparse(DATABASE_URL)
-    name = url.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=url.hostname, port=url.port or 5432, user=url.username or "postgres", dbname="postgres"
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
-database_exists()
+scratch_database(DATABASE_URL, afresh=False)
 os.environ["DATABASE_URL"] = DATABASE_URL
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
 
